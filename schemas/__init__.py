@@ -1,0 +1,1 @@
+"""Pydantic models: the language every part of the workbench speaks. Imports nothing of ours."""

@@ -1,0 +1,48 @@
+"""One unit of work: a short-lived session in one transaction, tagged with who is acting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from schemas.audit import Actor
+from workbench.store.history import ACTOR_KEY
+from workbench.store.migrate import translate
+
+SessionFactory = sessionmaker[Session]
+
+
+@contextmanager
+def unit_of_work(factory: SessionFactory, actor: Actor | None = None) -> Iterator[Session]:
+    """Commit on success, roll back on any error; driver errors become one-line StoreErrors."""
+    session = factory()
+    if actor is not None:
+        session.info[ACTOR_KEY] = actor.name
+    try:
+        with session.begin():
+            yield session
+    except DBAPIError as exc:
+        if exc.connection_invalidated or _is_operational(exc):
+            raise translate(exc, _where(factory)) from exc
+        raise
+    finally:
+        session.close()
+
+
+def _is_operational(exc: DBAPIError) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(exc, OperationalError)
+
+
+def _where(factory: SessionFactory) -> str:
+    bind = factory.kw.get("bind")
+    if bind is None:
+        return "database"
+    url = bind.url
+    if url.get_backend_name() == "sqlite":
+        return url.database or "database"
+    return url.render_as_string(hide_password=True)

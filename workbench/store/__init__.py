@@ -1,0 +1,1 @@
+"""The audit store: typed models, engines, migrations and change history."""
