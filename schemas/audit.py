@@ -23,7 +23,9 @@ def _pseudonymous(value: str) -> str:
     return value
 
 
-CaseReference = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_pseudonymous)]
+CaseReference = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_pseudonymous)
+]
 
 
 class AuditStatus(enum.StrEnum):
@@ -92,7 +94,7 @@ class ModerationHeading(enum.StrEnum):
     OVERALL = "overall"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return _HEADING_TITLES[self]
 
 

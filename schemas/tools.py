@@ -150,7 +150,8 @@ class ToolDefinition(_Strict):
     def _scale_matches(self) -> Self:
         if self.tool.scale != self.scale.id:
             raise ValueError(
-                f"tool {self.tool.id!r} names scale {self.tool.scale!r} but carries {self.scale.id!r}"
+                f"tool {self.tool.id!r} names scale {self.tool.scale!r} "
+                f"but carries {self.scale.id!r}"
             )
         return self
 

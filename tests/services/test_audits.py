@@ -110,7 +110,5 @@ def test_status_change_is_recorded(
     detail = audits.create_audit(factory, actor, registry, cse_plan())
     audits.set_status(factory, actor, detail.id, AuditStatus.RETURNS)
     with factory() as session:
-        row = session.scalars(
-            select(ChangeRecord).where(ChangeRecord.field == "status")
-        ).one()
+        row = session.scalars(select(ChangeRecord).where(ChangeRecord.field == "status")).one()
     assert (row.before, row.after) == ("planning", "returns")

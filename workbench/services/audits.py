@@ -115,9 +115,7 @@ def _add_case(session: Session, audit: Audit, profile: CaseProfile) -> Case:
     return case
 
 
-def add_case(
-    factory: SessionFactory, actor: Actor, audit_id: int, profile: CaseProfile
-) -> CaseOut:
+def add_case(factory: SessionFactory, actor: Actor, audit_id: int, profile: CaseProfile) -> CaseOut:
     with unit_of_work(factory, actor) as session:
         audit = _audit(session, audit_id)
         if any(c.reference == profile.reference for c in audit.cases):

@@ -111,7 +111,9 @@ def open_concerns(factory: SessionFactory, audit_id: int) -> list[ImmediateConce
 
 def moderated_grades(factory: SessionFactory, case_id: int) -> list[ModeratedGradeOut]:
     with unit_of_work(factory) as session:
-        return [ModeratedGradeOut.model_validate(m) for m in _case(session, case_id).moderated_grades]
+        return [
+            ModeratedGradeOut.model_validate(m) for m in _case(session, case_id).moderated_grades
+        ]
 
 
 def set_moderated_grade(

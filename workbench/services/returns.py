@@ -34,9 +34,7 @@ EDITABLE = {AuditStatus.PLANNING.value, AuditStatus.RETURNS.value, AuditStatus.M
 
 
 def _return(session: Session, return_id: int) -> tuple[AgencyReturn, ToolDefinition]:
-    row = session.get(
-        AgencyReturn, return_id, options=[selectinload(AgencyReturn.findings)]
-    )
+    row = session.get(AgencyReturn, return_id, options=[selectinload(AgencyReturn.findings)])
     if row is None:
         raise NotFoundError(f"no agency return with id {return_id}")
     return row, definition_of(row.case.audit.tool_version)
@@ -80,7 +78,9 @@ def _return_out(row: AgencyReturn) -> AgencyReturnOut:
     )
 
 
-def _check_change(definition: ToolDefinition, agency: str, criterion_id: str, change: FindingChange) -> None:
+def _check_change(
+    definition: ToolDefinition, agency: str, criterion_id: str, change: FindingChange
+) -> None:
     try:
         criterion = definition.tool.criterion(criterion_id)
     except KeyError:
@@ -93,7 +93,8 @@ def _check_change(definition: ToolDefinition, agency: str, criterion_id: str, ch
     if change.grade is not None and change.grade not in definition.scale.answer_keys:
         allowed = ", ".join(definition.scale.answer_keys)
         raise InvalidRequestError(
-            f"{change.grade!r} is not an answer on the {definition.scale.title} (use one of {allowed})"
+            f"{change.grade!r} is not an answer on the {definition.scale.title} "
+            f"(use one of {allowed})"
         )
 
 
@@ -164,10 +165,14 @@ def _apply(finding: Finding, change: FindingChange) -> None:
             setattr(finding, name, "")
 
 
-def _current_finding(factory: SessionFactory, return_id: int, criterion_id: str) -> FindingOut | None:
+def _current_finding(
+    factory: SessionFactory, return_id: int, criterion_id: str
+) -> FindingOut | None:
     with unit_of_work(factory) as session:
         row = session.scalar(
-            select(Finding).where(Finding.return_id == return_id, Finding.criterion_id == criterion_id)
+            select(Finding).where(
+                Finding.return_id == return_id, Finding.criterion_id == criterion_id
+            )
         )
         return None if row is None else FindingOut.model_validate(row)
 
@@ -233,7 +238,9 @@ def progress(factory: SessionFactory, audit_id: int) -> list[ReturnProgress]:
             .join(Case, AgencyReturn.case_id == Case.id)
             .outerjoin(Finding, Finding.return_id == AgencyReturn.id)
             .where(Case.audit_id == audit_id)
-            .group_by(AgencyReturn.id, Case.reference, AgencyReturn.agency_code, AgencyReturn.status)
+            .group_by(
+                AgencyReturn.id, Case.reference, AgencyReturn.agency_code, AgencyReturn.status
+            )
             .order_by(Case.reference, AgencyReturn.agency_code)
         )
         return [

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.audit import Actor
+from workbench.store.engine import describe
 from workbench.store.history import ACTOR_KEY
 from workbench.store.migrate import translate
 
@@ -42,7 +43,4 @@ def _where(factory: SessionFactory) -> str:
     bind = factory.kw.get("bind")
     if bind is None:
         return "database"
-    url = bind.url
-    if url.get_backend_name() == "sqlite":
-        return url.database or "database"
-    return url.render_as_string(hide_password=True)
+    return describe(bind.url)

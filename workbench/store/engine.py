@@ -26,9 +26,8 @@ def parse_url(url: str) -> URL:
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg")
     elif backend not in {"sqlite", "postgresql"}:
-        raise DatabaseUnavailableError(
-            f"{parsed.render_as_string(hide_password=True)}: only SQLite and PostgreSQL are supported"
-        )
+        shown = parsed.render_as_string(hide_password=True)
+        raise DatabaseUnavailableError(f"{shown}: only SQLite and PostgreSQL are supported")
     return parsed
 
 
@@ -51,7 +50,9 @@ def prepare_sqlite_file(path: Path) -> None:
     except FileExistsError:
         pass
     except OSError as exc:
-        raise DatabaseUnavailableError(f"{path}: cannot create the database ({exc.strerror})") from None
+        raise DatabaseUnavailableError(
+            f"{path}: cannot create the database ({exc.strerror})"
+        ) from None
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -44,7 +44,9 @@ def _snapshot(obj: Audited) -> str:
 
 
 def _records(session: Session) -> list[dict[str, Any]]:
-    changed = [o for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, Audited)]
+    changed = [
+        o for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, Audited)
+    ]
     if not changed:
         return []
     actor = session.info.get(ACTOR_KEY)

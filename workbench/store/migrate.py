@@ -53,7 +53,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def translate(exc: Exception, where: str) -> StoreError:
     """Turn a driver error into a one-line message naming the database."""
-    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    text = (
+        str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    )
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
         return DatabaseLockedError(

@@ -100,8 +100,17 @@ class Audit(Audited, Base):
     )
 
     history_fields = (
-        "title", "status", "look_back_months", "look_back_start", "look_back_end",
-        "returns_due", "audit_day", "chair", "scope", "legal_hold", "closed_at",
+        "title",
+        "status",
+        "look_back_months",
+        "look_back_start",
+        "look_back_end",
+        "returns_due",
+        "audit_day",
+        "chair",
+        "scope",
+        "legal_hold",
+        "closed_at",
     )
 
     def history_key(self) -> str:
@@ -296,7 +305,13 @@ class ImmediateConcern(Audited, Base):
 
     case: Mapped[Case] = relationship(back_populates="concerns", lazy="joined")
     history_fields = (
-        "concern", "who_told", "told_at", "status", "closed_at", "closed_by", "closure_note",
+        "concern",
+        "who_told",
+        "told_at",
+        "status",
+        "closed_at",
+        "closed_by",
+        "closure_note",
     )
 
     def history_key(self) -> str:

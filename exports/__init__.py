@@ -1,0 +1,1 @@
+"""Pure writers: schema objects in, .docx / .xlsx / .csv files out. No Textual, no SQLAlchemy."""

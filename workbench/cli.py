@@ -1,0 +1,361 @@
+"""The `workbench` command: opens the terminal app, or runs one task and exits.
+
+Imports are deferred into each command so that quick commands (`tools list`) start fast
+and never load SQLAlchemy or Textual when they do not need them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from audit_tools.registry import ToolRegistry
+    from schemas.audit import Actor
+    from workbench.config import Settings
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Case Audit Workbench: multi-agency case file audits for safeguarding partnerships.",
+)
+tools_app = typer.Typer(help="Audit tools: list, show, validate, schema.", no_args_is_help=True)
+audits_app = typer.Typer(help="Audits in the database.", no_args_is_help=True)
+bundle_app = typer.Typer(help="Move or back up one audit as a JSON bundle.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: upgrade its schema.", no_args_is_help=True)
+app.add_typer(tools_app, name="tools")
+app.add_typer(audits_app, name="audits")
+app.add_typer(bundle_app, name="bundle")
+app.add_typer(db_app, name="db")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (sqlite:///FILE or postgresql://...). Default: WORKBENCH_DATABASE_URL, "
+        "else the SQLite file in your data directory.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"workbench: {message}", err=True)
+    raise SystemExit(code)
+
+
+# -- shared plumbing -------------------------------------------------------------------------
+
+
+def _settings(db: str | None) -> Settings:
+    from workbench.config import Settings
+
+    settings = Settings()
+    if db:
+        settings = settings.model_copy(update={"database_url": db})
+    return settings
+
+
+def _registry(settings: Settings) -> ToolRegistry:
+    from audit_tools.registry import ToolRegistry
+
+    return ToolRegistry.load(settings.tool_dirs)
+
+
+def _actor(settings: Settings) -> Actor:
+    from schemas.audit import Actor
+
+    return Actor(name=settings.actor, agency=settings.agency)
+
+
+def _open_store(settings: Settings, *, upgrade: bool = False) -> tuple[sessionmaker[Session], str]:
+    from workbench.store.engine import describe, make_engine, make_session_factory, parse_url
+    from workbench.store.migrate import ensure_schema
+
+    url = parse_url(settings.resolved_database_url)
+    where = describe(url)
+    engine = make_engine(url)
+    # The embedded SQLite file is the user's own: create or upgrade it without asking.
+    # A shared server is upgraded only on purpose, with `workbench db upgrade`.
+    auto = upgrade or url.get_backend_name() == "sqlite"
+    ensure_schema(engine, where, upgrade_if_needed=auto)
+    return make_session_factory(engine), where
+
+
+def _print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[str(h) for h in headers], *[["" if v is None else str(v) for v in r] for r in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            typer.echo("  ".join("-" * w for w in widths))
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _audit_id(factory: sessionmaker[Session], audit: str) -> int:
+    from workbench.services.audits import list_audits
+
+    audits = list_audits(factory)
+    for summary in audits:
+        if audit in (str(summary.id), summary.uid):
+            return summary.id
+    raise CliError(f"no audit {audit!r} (see `workbench audits list`)")
+
+
+# -- the terminal app ------------------------------------------------------------------------
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(ctx: typer.Context, db: DbOption = None) -> None:
+    """Without a command, open the workbench in the terminal."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from workbench.tui.app import make_app
+
+    settings = _settings(db)
+    factory, where = _open_store(settings)
+    make_app(settings, factory, database_label=where).run()
+
+
+@app.command()
+def demo(db: DbOption = None) -> None:
+    """Load a demo partnership: an audit per starting tool, with cases, returns and voices."""
+    from workbench.services.demo import load_demo
+
+    settings = _settings(db)
+    factory, where = _open_store(settings)
+    loaded = load_demo(factory, _registry(settings))
+    typer.echo(f"Loaded {len(loaded)} demo audits into {where}:")
+    for audit in loaded:
+        typer.echo(f"  {audit.id}: {audit.title} ({len(audit.cases)} cases)")
+
+
+# -- tools -----------------------------------------------------------------------------------
+
+
+@tools_app.command("list")
+def tools_list(json_out: JsonOption = False, db: DbOption = None) -> None:
+    """Every tool version known: shipped ones and the partnership's own folder."""
+    summaries = _registry(_settings(db)).summaries()
+    if json_out:
+        _print_json([s.model_dump(mode="json") for s in summaries])
+        return
+    _print_table(
+        ["id", "version", "title", "kind", "scale", "criteria"],
+        [[s.id, s.version, s.title, s.kind.value, s.scale, s.criteria] for s in summaries],
+    )
+
+
+@tools_app.command("show")
+def tools_show(
+    tool_id: Annotated[str, typer.Argument(help="The tool's id, e.g. cse")],
+    version: Annotated[int | None, typer.Option(help="A version; default the latest")] = None,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """A tool's sections and criteria, with guidance and typical evidence."""
+    registry = _registry(_settings(db))
+    try:
+        definition = registry.definition(tool_id, version)
+    except KeyError as exc:
+        raise CliError(str(exc.args[0]), EXIT_BAD_INPUT) from None
+    if json_out:
+        _print_json(definition.model_dump(mode="json"))
+        return
+    tool, scale = definition.tool, definition.scale
+    typer.echo(f"{tool.title} ({tool.id} v{tool.version}, {tool.kind.value})")
+    typer.echo(
+        f"Theme: {tool.theme}. Scale: {scale.title}: "
+        + ", ".join(level.label for level in scale.levels)
+        + f"; {scale.not_applicable_label}; {scale.not_evidenced_label}."
+    )
+    for section in tool.sections:
+        typer.echo(f"\n{section.title}")
+        for criterion in section.criteria:
+            applies = f" [{', '.join(criterion.agencies)}]" if criterion.agencies else ""
+            typer.echo(f"  {criterion.id}{applies}: {criterion.question}")
+
+
+@tools_app.command("validate")
+def tools_validate(
+    paths: Annotated[list[Path], typer.Argument(help="Tool or scale files, or folders of them")],
+) -> None:
+    """Check tool files; one line per file; exit status 2 when any is broken."""
+    from audit_tools.errors import ToolFileError
+    from audit_tools.registry import ToolRegistry, yaml_files
+
+    files: list[Path] = []
+    broken = 0
+    for path in paths:
+        try:
+            files.extend(yaml_files(path) if path.is_dir() else [path])
+        except ToolFileError as exc:
+            typer.echo(f"error {exc}", err=True)
+            broken += 1
+    registry = ToolRegistry.load()
+    # Scales first, so each tool can be checked against scales given alongside it.
+    from audit_tools.loader import is_scale_file
+
+    for path in sorted(files, key=lambda p: not is_scale_file(p)):
+        try:
+            registry.add_files([path])
+        except ToolFileError as exc:
+            typer.echo(f"error {exc}", err=True)
+            broken += 1
+            continue
+        typer.echo(f"ok    {path}")
+    if broken:
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+@tools_app.command("schema")
+def tools_schema(
+    scale: Annotated[bool, typer.Option("--scale", help="The scale file's schema instead")] = False,
+) -> None:
+    """Print the JSON Schema that tool files (or scale files) follow."""
+    from schemas.tools import AuditTool, GradeScale
+
+    model = GradeScale if scale else AuditTool
+    _print_json(model.model_json_schema())
+
+
+# -- audits ----------------------------------------------------------------------------------
+
+
+@audits_app.command("list")
+def audits_list(json_out: JsonOption = False, db: DbOption = None) -> None:
+    """The audits in the database, with their progress."""
+    from workbench.services.audits import list_audits
+
+    factory, _ = _open_store(_settings(db))
+    audits = list_audits(factory)
+    if json_out:
+        _print_json([a.model_dump(mode="json") | {"progress": a.progress} for a in audits])
+        return
+    _print_table(
+        ["id", "title", "tool", "status", "audit day", "returns", "answered"],
+        [
+            [
+                a.id,
+                a.title,
+                f"{a.tool_id} v{a.tool_version}",
+                a.status.value,
+                a.audit_day,
+                f"{a.returns_submitted}/{a.returns_total}",
+                f"{a.findings_answered}/{a.findings_expected} ({a.progress:.0%})",
+            ]
+            for a in audits
+        ],
+    )
+
+
+# -- bundles ---------------------------------------------------------------------------------
+
+
+@bundle_app.command("export")
+def bundle_export(
+    audit: Annotated[str, typer.Argument(help="The audit's id or uid")],
+    out: Annotated[Path, typer.Option("--out", help="The .json file to write")],
+    db: DbOption = None,
+) -> None:
+    """Write one audit (tool version, cases, returns, findings, history) to a JSON file."""
+    from workbench.files import write_private
+    from workbench.services.bundle import bundle_json, export_bundle, record_export
+
+    settings = _settings(db)
+    factory, _ = _open_store(settings)
+    bundle = export_bundle(factory, _audit_id(factory, audit))
+    write_private(out, bundle_json(bundle).encode("utf-8"))
+    record_export(factory, _actor(settings), bundle, str(out.resolve()))
+    typer.echo(f"Wrote {out}: {bundle.audit.title}, {len(bundle.cases)} cases")
+
+
+@bundle_app.command("import")
+def bundle_import(
+    file: Annotated[Path, typer.Argument(help="A bundle written by `workbench bundle export`")],
+    db: DbOption = None,
+) -> None:
+    """Load a bundle into the database: all of it, or (on any problem) none of it."""
+    from workbench.files import read_input
+    from workbench.services.bundle import import_bundle, parse_bundle
+
+    data = read_input(file)
+    bundle = parse_bundle(data, str(file))
+    settings = _settings(db)
+    factory, where = _open_store(settings)
+    detail = import_bundle(factory, _actor(settings), bundle, str(file))
+    typer.echo(f"Imported {detail.title} ({len(detail.cases)} cases) into {where} as {detail.id}")
+
+
+@bundle_app.command("schema")
+def bundle_schema() -> None:
+    """Print the bundle's JSON Schema."""
+    from schemas.bundle import Bundle
+
+    _print_json(Bundle.model_json_schema())
+
+
+# -- database --------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create the schema, or bring it up to this version of the workbench."""
+    from workbench.store.migrate import head_revision
+
+    _open_store(_settings(db), upgrade=True)
+    typer.echo(f"Database is at schema revision {head_revision()}")
+
+
+# -- entry point -----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI; every expected failure becomes one line on stderr and an exit status."""
+    from audit_tools.errors import ToolFileError
+    from workbench.files import OutputFileError
+    from workbench.services.errors import ServiceError
+    from workbench.store.errors import StoreError
+
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="workbench")
+    except ToolFileError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    except CliError as exc:
+        _fail(str(exc), exc.code)
+    except (OutputFileError, StoreError, ServiceError) as exc:
+        from workbench.services.bundle import BundleFileError
+
+        _fail(str(exc), EXIT_BAD_INPUT if isinstance(exc, BundleFileError | OutputFileError) else 1)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as exc:
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        _fail(
+            f"unexpected error ({type(exc).__name__}: {exc}); "
+            "run again with WORKBENCH_DEBUG=1 for details",
+            1,
+        )
+    sys.exit(0)
