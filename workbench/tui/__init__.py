@@ -1,0 +1,1 @@
+"""The Textual terminal app: the app factory, one module per screen and the app's CSS."""

@@ -1,0 +1,41 @@
+"""The Textual application and the factory that builds it around a session factory."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+from textual.app import App
+from textual.screen import Screen
+
+from workbench.config import Settings
+from workbench.tui.home import HomeScreen
+
+
+class WorkbenchApp(App[None]):
+    """The workbench. It holds a session factory, never a Session: each unit of work opens one."""
+
+    CSS_PATH = "workbench.tcss"
+    TITLE = "Case Audit Workbench"
+
+    def __init__(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        *,
+        database_label: str = "",
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.factory = factory
+        # The entry point already knows how to describe the database without its password,
+        # so the label is passed in rather than worked out from the engine here.
+        self.sub_title = database_label
+
+    def get_default_screen(self) -> Screen[None]:
+        return HomeScreen(self.factory)
+
+
+def make_app(
+    settings: Settings, factory: sessionmaker[Session], database_label: str = ""
+) -> WorkbenchApp:
+    """Build the app; the caller creates the engine, so importing this module touches no disk."""
+    return WorkbenchApp(settings, factory, database_label=database_label)

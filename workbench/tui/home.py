@@ -1,0 +1,148 @@
+"""The home screen: every audit with its tool, status, key dates and progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from schemas.audit import AuditSummary
+from workbench.services.audits import list_audits
+from workbench.services.errors import ServiceError
+from workbench.store.errors import StoreError
+
+EMPTY_MESSAGE = (
+    "No audits yet. Run `workbench demo` to load a demo partnership, "
+    "then press r here to refresh the list."
+)
+
+# (key, heading) in the order the columns appear.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("title", "Title"),
+    ("tool", "Tool"),
+    ("status", "Status"),
+    ("audit_day", "Audit day"),
+    ("returns_due", "Returns due"),
+    ("progress", "Progress"),
+    ("returns", "Returns"),
+)
+
+
+def format_day(day: dt.date | None) -> str:
+    # Day-month-year with the month as a word: no reader can take 03/04 the wrong way round.
+    return f"{day.day} {day:%b %Y}" if day else "-"
+
+
+def format_progress(audit: AuditSummary) -> str:
+    return f"{audit.findings_answered}/{audit.findings_expected} ({audit.progress:.0%})"
+
+
+def audit_row(audit: AuditSummary) -> tuple[str, ...]:
+    """One audit as the table shows it, in the order of COLUMNS."""
+    return (
+        audit.title,
+        f"{audit.tool_id} v{audit.tool_version}",
+        audit.status.value,
+        format_day(audit.audit_day),
+        format_day(audit.returns_due),
+        format_progress(audit),
+        f"{audit.returns_submitted}/{audit.returns_total}",
+    )
+
+
+def unexpected(error: BaseException | None) -> str:
+    """One line for an error nobody planned for: its kind and the first line of its message."""
+    kind = type(error).__name__
+    text = str(error).strip() if error is not None else ""
+    first_line = text.splitlines()[0] if text else ""
+    return f"unexpected {kind}: {first_line}" if first_line else f"unexpected {kind}"
+
+
+class HomeScreen(Screen[None]):
+    """Lists audits. The list is read in a worker thread so a slow database never freezes keys."""
+
+    BINDINGS = [
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            tooltip="Read the list of audits again from the database",
+            id="home.refresh",
+        ),
+        Binding("q", "app.quit", "Quit", tooltip="Close the workbench", id="home.quit"),
+    ]
+
+    @dataclass
+    class AuditsLoaded(Message):
+        """The worker read the audits."""
+
+        audits: list[AuditSummary]
+
+    @dataclass
+    class LoadFailed(Message):
+        """The worker could not read the audits; `reason` is one line fit to show a user."""
+
+        reason: str
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        super().__init__()
+        self._factory = factory
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(EMPTY_MESSAGE, id="empty", markup=False)
+        yield DataTable[str](id="audits", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#audits", DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.query_one("#audits", DataTable).loading = True
+        self.load_audits()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="home.load")
+    def load_audits(self) -> None:
+        try:
+            audits = list_audits(self._factory)
+        except (StoreError, ServiceError) as exc:
+            message: Message = self.LoadFailed(str(exc))
+        else:
+            message = self.AuditsLoaded(audits)
+        # A newer refresh replaced this one: its answer is the one to show.
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
+
+    @on(AuditsLoaded)
+    def show_audits(self, event: AuditsLoaded) -> None:
+        table = self.query_one("#audits", DataTable)
+        table.loading = False
+        table.clear()
+        for audit in event.audits:
+            table.add_row(*audit_row(audit), key=str(audit.id))
+        self.set_class(not event.audits, "-empty")
+
+    @on(LoadFailed)
+    def show_failure(self, event: LoadFailed) -> None:
+        self.query_one("#audits", DataTable).loading = False
+        self.notify(
+            f"Could not read the audits: {event.reason}",
+            title="Audits not loaded",
+            severity="error",
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Anything but a store or service refusal ends up here: still plain words, no traceback.
+        if event.worker.group == "home.load" and event.state is WorkerState.ERROR:
+            self.post_message(self.LoadFailed(unexpected(event.worker.error)))
