@@ -55,13 +55,13 @@ def prepare_sqlite_file(path: Path) -> None:
         ) from None
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from pysqlite so BEGIN is ours (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
@@ -74,14 +74,16 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str | URL, *, create_file: bool = True) -> Engine:
+def make_engine(
+    url: str | URL, *, create_file: bool = True, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> Engine:
     parsed = parse_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and create_file:
             prepare_sqlite_file(Path(database).expanduser())
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        _configure_sqlite(engine)
+        engine = create_engine(parsed, connect_args={"timeout": busy_timeout_ms / 1000})
+        _configure_sqlite(engine, busy_timeout_ms)
         return engine
     return create_engine(
         parsed,

@@ -92,6 +92,15 @@ def _records(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
+@event.listens_for(Session, "before_flush")
+def _require_actor(session: Session, flush_context: UOWTransaction, instances: object) -> None:
+    # Refuse before anything is written: a change nobody owns must never reach the database.
+    if session.info.get(ACTOR_KEY):
+        return
+    if any(isinstance(o, Audited) for o in (*session.new, *session.dirty, *session.deleted)):
+        raise MissingActorError("audit content changed without an actor; open the session with one")
+
+
 @event.listens_for(Session, "after_flush")
 def _write_history(session: Session, flush_context: UOWTransaction) -> None:
     # after_flush: new rows have their ids and attribute history is still intact.
