@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from audit_tools.errors import ToolFileError
+from schemas.text import friendly_message
 from schemas.tools import AuditTool, GradeScale
 
 try:  # the C loader is several times faster; fall back where libyaml is missing
@@ -93,12 +94,11 @@ def _read_text(path: Path) -> str:
 
 
 def _message(error: Any) -> str:
-    msg = str(error["msg"])
+    msg = friendly_message(error)
     if error["type"] == "missing":
         return "missing required field"
     if error["type"] == "extra_forbidden":
         return "unknown field (check its spelling)"
-    msg = msg.removeprefix("Value error, ")
     value = error.get("input")
     if error["type"] != "missing" and isinstance(value, str | int | float | bool) and value != "":
         return f"{msg} (got {value!r})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from functools import cached_property
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -126,18 +127,24 @@ class AuditTool(_Strict):
                 raise ValueError(f"duplicate section id {section_id!r}")
         return self
 
-    @property
+    @cached_property
     def criteria(self) -> tuple[Criterion, ...]:
         return tuple(c for section in self.sections for c in section.criteria)
+
+    @cached_property
+    def _criteria_by_id(self) -> dict[str, Criterion]:
+        return {c.id: c for c in self.criteria}
+
+    @property
+    def criterion_ids(self) -> frozenset[str]:
+        return frozenset(self._criteria_by_id)
 
     def criteria_for(self, agency: str) -> tuple[Criterion, ...]:
         return tuple(c for c in self.criteria if c.applies_to(agency))
 
     def criterion(self, criterion_id: str) -> Criterion:
-        for c in self.criteria:
-            if c.id == criterion_id:
-                return c
-        raise KeyError(criterion_id)
+        """The criterion with this id; KeyError if the tool has none (looked up per finding)."""
+        return self._criteria_by_id[criterion_id]
 
 
 class ToolDefinition(_Strict):

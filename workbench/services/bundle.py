@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Dialect, Table, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from schemas.audit import Actor, AuditDetail, ModerationHeading
+from schemas.audit import Actor, AuditDetail, CaseOut, ModerationHeading
 from schemas.bundle import (
     BUNDLE_FORMAT,
     BUNDLE_VERSION,
@@ -23,7 +27,7 @@ from schemas.bundle import (
     BundleReturn,
     BundleVoice,
 )
-from workbench.services.audits import get_audit
+from schemas.text import friendly_message
 from workbench.services.errors import InvalidRequestError, NotFoundError
 from workbench.services.tools import definition_of, pin_tool_version
 from workbench.services.unit import SessionFactory, unit_of_work
@@ -41,7 +45,7 @@ from workbench.store.models import (
     TransferRecord,
     Voice,
 )
-from workbench.store.types import utcnow
+from workbench.store.types import UTCDateTime, utcnow
 
 _HEADING_ORDER = {h.value: i for i, h in enumerate(ModerationHeading)}
 
@@ -200,7 +204,7 @@ def import_bundle(
 
     Rows go in with bulk inserts, not through the ORM's history listener: the bundle carries
     the audit's own history, and the import itself is logged in the transfers table."""
-    with unit_of_work(factory, actor) as session:
+    with collector_paused(), unit_of_work(factory, actor) as session:
         if session.scalar(select(Audit.id).where(Audit.uid == bundle.audit.uid)) is not None:
             raise InvalidRequestError(
                 f"audit {bundle.audit.uid} ({bundle.audit.title}) is already in this database"
@@ -208,7 +212,7 @@ def import_bundle(
         added_agencies = _ensure_agencies(session, bundle)
         tool_row = pin_tool_version(session, bundle.tool)
         audit_id = _insert_audit(session, bundle, tool_row.id)
-        _insert_cases(session, bundle, audit_id)
+        case_ids = _insert_cases(session, bundle, audit_id)
         if bundle.history:
             session.execute(
                 insert(_table(ChangeRecord)),
@@ -226,7 +230,37 @@ def import_bundle(
                 detail=detail,
             )
         )
-    return get_audit(factory, audit_id)
+    # Built from the bundle rather than read back: the rows are exactly what was just written.
+    audit = bundle.audit
+    return AuditDetail(
+        id=audit_id,
+        tool_id=bundle.tool.tool.id,
+        tool_version=bundle.tool.tool.version,
+        cases=tuple(
+            CaseOut(id=case_id, audit_id=audit_id, **case.model_dump(include=PROFILE_FIELDS))
+            for case_id, case in zip(case_ids, bundle.cases, strict=True)
+        ),
+        **audit.model_dump(include=DETAIL_FIELDS),
+    )
+
+
+PROFILE_FIELDS = {"reference", "level_of_need", "age_band", "gender", "ethnicity", "send"}
+DETAIL_FIELDS = {
+    "uid",
+    "title",
+    "status",
+    "look_back_months",
+    "look_back_start",
+    "look_back_end",
+    "returns_due",
+    "audit_day",
+    "chair",
+    "scope",
+    "legal_hold",
+    "created_at",
+    "created_by",
+    "agencies",
+}
 
 
 def _ensure_agencies(session: Session, bundle: Bundle) -> list[str]:
@@ -256,12 +290,11 @@ def _insert_audit(session: Session, bundle: Bundle, tool_version_id: int) -> int
     return audit_id
 
 
-def _insert_cases(session: Session, bundle: Bundle, audit_id: int) -> None:
+def _insert_cases(session: Session, bundle: Bundle, audit_id: int) -> list[int]:
     if not bundle.cases:
-        return
-    profile_fields = ("reference", "level_of_need", "age_band", "gender", "ethnicity", "send")
+        return []
     case_rows = [
-        {"audit_id": audit_id, **c.model_dump(mode="json", include=set(profile_fields))}
+        {"audit_id": audit_id, **c.model_dump(mode="json", include=PROFILE_FIELDS)}
         for c in bundle.cases
     ]
     case_ids = list(
@@ -310,15 +343,84 @@ def _insert_cases(session: Session, bundle: Bundle, audit_id: int) -> None:
             )
         )
         findings = [
-            {"return_id": return_id, **f.model_dump()}
+            (
+                return_id,
+                f.criterion_id,
+                f.grade,
+                f.evidence,
+                f.strengths,
+                f.areas_for_development,
+                f.version,
+                f.updated_at,
+                f.updated_by,
+            )
             for return_id, r in zip(return_ids, return_owner, strict=True)
             for f in r.findings
         ]
-        if findings:
-            session.execute(insert(_table(Finding)), findings)
+        _bulk_insert(session, _table(Finding), FINDING_COLUMNS, findings)
     for model, rows in ((ModeratedGrade, moderated), (Voice, voices), (ImmediateConcern, concerns)):
         if rows:
             session.execute(insert(_table(model)), rows)
+    return case_ids
+
+
+FINDING_COLUMNS = (
+    "return_id",
+    "criterion_id",
+    "grade",
+    "evidence",
+    "strengths",
+    "areas_for_development",
+    "version",
+    "updated_at",
+    "updated_by",
+)
+
+
+def _sqlite_utc_text(value: dt.datetime | None) -> str | None:
+    # What SQLAlchemy's SQLite DateTime stores, without the per-value round of conversions.
+    if value is None:
+        return None
+    if value.utcoffset():
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _processor(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite":
+        return _sqlite_utc_text
+    processor: Callable[[Any], Any] | None = column_type.bind_processor(dialect)
+    return processor
+
+
+def _bulk_insert(
+    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """executemany straight to the driver, values converted by each column's own type.
+
+    Findings are the bulk of a bundle (tens of thousands of rows); building a dict per row
+    for a Core insert costs more than the database's own work, so this path sends tuples."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [_processor(table.c[name].type, dialect) for name in columns]
+    converting = [(i, p) for i, p in enumerate(processors) if p is not None]
+    if converting:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, process in converting:
+                values[i] = process(values[i])
+            converted.append(tuple(values))
+        rows = converted
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
+    statement = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+    connection.exec_driver_sql(statement, rows)
 
 
 def _table(model: type[Base]) -> Table:
@@ -343,10 +445,26 @@ class BundleFileError(InvalidRequestError):
     """A bundle file that cannot be imported; nothing has been written."""
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building tens of thousands of objects.
+
+    Nothing made here is cyclic garbage, yet each allocation burst triggers full collections
+    over the growing heap: pausing it takes a 10,000-finding parse from ~170 ms to ~50 ms."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_bundle(data: bytes, where: str) -> Bundle:
     """Validate bundle bytes, explaining the first problem in one line naming the file."""
     try:
-        return Bundle.model_validate_json(data)
+        with collector_paused():
+            return Bundle.model_validate_json(data)
     except ValidationError as exc:
         validation = exc
     # The slow path only runs for a bad bundle: find the most helpful thing to say.
@@ -368,5 +486,5 @@ def parse_bundle(data: bytes, where: str) -> Bundle:
         )
     error = validation.errors(include_url=False)[0]
     loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = friendly_message(error)
     raise BundleFileError(f"{where}: {loc + ': ' if loc else ''}{message}") from None
