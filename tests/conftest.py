@@ -1,4 +1,4 @@
-"""Shared fixtures: one parametrised database fixture runs service tests on SQLite and PostgreSQL."""
+"""Shared fixtures: one parametrised database fixture runs tests on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

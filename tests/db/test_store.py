@@ -152,7 +152,7 @@ def test_writes_from_two_threads_both_land(engine: Engine) -> None:
             for n in range(20):
                 with factory.begin() as session:
                     session.add(Agency(code=f"{code}-{n}", name=code))
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=add, args=(f"t{i}",)) for i in range(3)]
