@@ -135,7 +135,8 @@ def main_callback(ctx: typer.Context, db: DbOption = None) -> None:
 
     settings = _settings(db)
     factory, where = _open_store(settings)
-    make_app(settings, factory, database_label=where).run()
+    registry = _registry(settings)
+    make_app(settings, factory, database_label=where, registry=registry).run()
 
 
 @app.command()

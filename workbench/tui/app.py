@@ -6,6 +6,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from textual.app import App
 from textual.screen import Screen
 
+from audit_tools.registry import ToolRegistry
+from schemas.audit import Actor
 from workbench.config import Settings
 from workbench.tui.home import HomeScreen
 
@@ -20,12 +22,15 @@ class WorkbenchApp(App[None]):
         self,
         settings: Settings,
         factory: sessionmaker[Session],
+        registry: ToolRegistry,
         *,
         database_label: str = "",
     ) -> None:
         super().__init__()
         self.settings = settings
         self.factory = factory
+        self.registry = registry
+        self.actor = Actor(name=settings.actor, agency=settings.agency)
         # The entry point already knows how to describe the database without its password,
         # so the label is passed in rather than worked out from the engine here.
         self.sub_title = database_label
@@ -35,7 +40,12 @@ class WorkbenchApp(App[None]):
 
 
 def make_app(
-    settings: Settings, factory: sessionmaker[Session], database_label: str = ""
+    settings: Settings,
+    factory: sessionmaker[Session],
+    database_label: str = "",
+    registry: ToolRegistry | None = None,
 ) -> WorkbenchApp:
     """Build the app; the caller creates the engine, so importing this module touches no disk."""
-    return WorkbenchApp(settings, factory, database_label=database_label)
+    if registry is None:
+        registry = ToolRegistry.load(settings.tool_dirs)
+    return WorkbenchApp(settings, factory, registry, database_label=database_label)

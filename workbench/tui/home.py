@@ -18,6 +18,7 @@ from schemas.audit import AuditSummary
 from workbench.services.audits import list_audits
 from workbench.services.errors import ServiceError
 from workbench.store.errors import StoreError
+from workbench.tui.feedback import unexpected
 
 EMPTY_MESSAGE = (
     "No audits yet. Run `workbench demo` to load a demo partnership, "
@@ -56,14 +57,6 @@ def audit_row(audit: AuditSummary) -> tuple[str, ...]:
         format_progress(audit),
         f"{audit.returns_submitted}/{audit.returns_total}",
     )
-
-
-def unexpected(error: BaseException | None) -> str:
-    """One line for an error nobody planned for: its kind and the first line of its message."""
-    kind = type(error).__name__
-    text = str(error).strip() if error is not None else ""
-    first_line = text.splitlines()[0] if text else ""
-    return f"unexpected {kind}: {first_line}" if first_line else f"unexpected {kind}"
 
 
 class HomeScreen(Screen[None]):
