@@ -135,8 +135,7 @@ def main_callback(ctx: typer.Context, db: DbOption = None) -> None:
 
     settings = _settings(db)
     factory, where = _open_store(settings)
-    registry = _registry(settings)
-    make_app(settings, factory, database_label=where, registry=registry).run()
+    make_app(settings, factory, database_label=where).run()
 
 
 @app.command()

@@ -208,7 +208,11 @@ class Finding(Audited, Base):
     """One graded answer to one criterion in one return. `version` refuses stale updates."""
 
     __tablename__ = "findings"
-    __table_args__ = (UniqueConstraint("return_id", "criterion_id"),)
+    __table_args__ = (
+        UniqueConstraint("return_id", "criterion_id"),
+        # Covering index for progress and distributions: counts read the index, not the text.
+        Index("ix_findings_return_grade", "return_id", "grade"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     return_id: Mapped[int] = mapped_column(

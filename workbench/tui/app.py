@@ -22,18 +22,27 @@ class WorkbenchApp(App[None]):
         self,
         settings: Settings,
         factory: sessionmaker[Session],
-        registry: ToolRegistry,
+        registry: ToolRegistry | None = None,
         *,
         database_label: str = "",
     ) -> None:
         super().__init__()
         self.settings = settings
         self.factory = factory
-        self.registry = registry
+        self._tool_registry = registry
         self.actor = Actor(name=settings.actor, agency=settings.agency)
         # The entry point already knows how to describe the database without its password,
         # so the label is passed in rather than worked out from the engine here.
         self.sub_title = database_label
+
+    @property
+    def registry(self) -> ToolRegistry:
+        """The tool files, read on first use: only planning needs them, so launch does not wait.
+
+        A broken partnership tool file raises ToolFileError here, shown as a notification."""
+        if self._tool_registry is None:
+            self._tool_registry = ToolRegistry.load(self.settings.tool_dirs)
+        return self._tool_registry
 
     def get_default_screen(self) -> Screen[None]:
         return HomeScreen(self.factory)
@@ -46,6 +55,4 @@ def make_app(
     registry: ToolRegistry | None = None,
 ) -> WorkbenchApp:
     """Build the app; the caller creates the engine, so importing this module touches no disk."""
-    if registry is None:
-        registry = ToolRegistry.load(settings.tool_dirs)
     return WorkbenchApp(settings, factory, registry, database_label=database_label)
