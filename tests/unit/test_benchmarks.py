@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FIGURES = {"grade-distribution", "bundle-import", "cli-startup"}
+FIGURES = {"grade-distribution", "bundle-import", "cli-startup", "tui-launch"}
 
 
 @pytest.fixture(scope="module")
