@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from benchmarks import bundle_import, grade_distribution, startup, tui_launch
+from benchmarks import bundle_import, grade_distribution, save_latency, startup, tui_launch
 from benchmarks.report import Figure, render_json, render_table
 
 FIGURES: dict[str, Callable[[bool], Figure]] = {
@@ -14,6 +14,7 @@ FIGURES: dict[str, Callable[[bool], Figure]] = {
     bundle_import.NAME: bundle_import.run,
     startup.NAME: startup.run,
     tui_launch.NAME: tui_launch.run,
+    save_latency.NAME: save_latency.run,
 }
 
 

@@ -16,10 +16,13 @@ class Figure:
     baseline_measures: str
     value: float
     baseline: float
-    target: float
-    """The largest acceptable ratio of value to baseline."""
+    target: float | None
+    """The largest acceptable ratio of value to baseline; None when only `limit` applies."""
     repeats: int
     note: str = ""
+    limit: float | None = None
+    """An absolute ceiling in seconds, checked against `p95` when given, else `value`."""
+    p95: float | None = None
 
     def __post_init__(self) -> None:
         if self.value <= 0 or self.baseline <= 0:
@@ -31,7 +34,17 @@ class Figure:
 
     @property
     def met(self) -> bool:
-        return self.ratio <= self.target
+        ratio_ok = self.target is None or self.ratio <= self.target
+        worst = self.p95 if self.p95 is not None else self.value
+        return ratio_ok and (self.limit is None or worst <= self.limit)
+
+    @property
+    def target_text(self) -> str:
+        parts = [] if self.target is None else [f"<= {self.target:g}x"]
+        if self.limit is not None:
+            which = "p95" if self.p95 is not None else "value"
+            parts.append(f"{which} <= {seconds(self.limit)}")
+        return ", ".join(parts)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -41,6 +54,8 @@ class Figure:
             "baseline": self.baseline,
             "ratio": self.ratio,
             "target": self.target,
+            "limit": self.limit,
+            "p95": self.p95,
             "met": self.met,
             "repeats": self.repeats,
             "measures": self.measures,
@@ -65,7 +80,7 @@ def render_table(figures: Sequence[Figure]) -> str:
             seconds(f.value),
             seconds(f.baseline),
             f"{f.ratio:.2f}x",
-            f"<= {f.target:g}x",
+            f.target_text,
             "met" if f.met else "MISSED",
         )
         for f in figures
@@ -87,6 +102,8 @@ def render_table(figures: Sequence[Figure]) -> str:
         out.append(f"{f.name} (median of {f.repeats}):")
         out.append(f"  value:    {f.measures}")
         out.append(f"  baseline: {f.baseline_measures}")
+        if f.p95 is not None:
+            out.append(f"  p95:      {seconds(f.p95)}")
         if f.note:
             out.append(f"  note:     {f.note}")
     missed = [f.name for f in figures if not f.met]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 from textual.app import App
+from textual.binding import Binding
 from textual.screen import Screen
 
 from audit_tools.registry import ToolRegistry
 from schemas.audit import Actor
 from workbench.config import Settings
+from workbench.tui.commands import WorkbenchCommands, toggle_theme
+from workbench.tui.help_screen import HelpScreen
 from workbench.tui.home import HomeScreen
+from workbench.tui.preferences import load_preferences
 
 
 class WorkbenchApp(App[None]):
@@ -17,6 +21,11 @@ class WorkbenchApp(App[None]):
 
     CSS_PATH = "workbench.tcss"
     TITLE = "Case Audit Workbench"
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Keys", tooltip="Every key on this screen", id="app.help"),
+        Binding("f2", "toggle_theme", "Theme", tooltip="Switch light and dark", id="app.theme"),
+    ]
 
     def __init__(
         self,
@@ -30,7 +39,9 @@ class WorkbenchApp(App[None]):
         self.settings = settings
         self.factory = factory
         self._tool_registry = registry
-        self.actor = Actor(name=settings.actor, agency=settings.agency)
+        # The auditor's own agency: configured, or remembered from the last return they opened.
+        agency = settings.agency or load_preferences(settings.config_dir).agency
+        self.actor = Actor(name=settings.actor, agency=agency)
         # The entry point already knows how to describe the database without its password,
         # so the label is passed in rather than worked out from the engine here.
         self.sub_title = database_label
@@ -43,6 +54,12 @@ class WorkbenchApp(App[None]):
         if self._tool_registry is None:
             self._tool_registry = ToolRegistry.load(self.settings.tool_dirs)
         return self._tool_registry
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.notify(f"Theme: {toggle_theme(self)}")
 
     def get_default_screen(self) -> Screen[None]:
         return HomeScreen(self.factory)

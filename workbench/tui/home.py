@@ -70,6 +70,21 @@ class HomeScreen(Screen[None]):
             tooltip="Read the list of audits again from the database",
             id="home.refresh",
         ),
+        Binding(
+            "enter",
+            "open_audit",
+            "Open",
+            tooltip="Open the selected audit: its case x agency matrix",
+            id="home.open",
+        ),
+        Binding("n", "plan", "New audit", tooltip="Create and plan an audit", id="home.plan"),
+        Binding(
+            "o",
+            "overview",
+            "Overview",
+            tooltip="The subgroup's overview across audits",
+            id="home.overview",
+        ),
         Binding("q", "app.quit", "Quit", tooltip="Close the workbench", id="home.quit"),
     ]
 
@@ -88,6 +103,7 @@ class HomeScreen(Screen[None]):
     def __init__(self, factory: sessionmaker[Session]) -> None:
         super().__init__()
         self._factory = factory
+        self._away = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -100,6 +116,50 @@ class HomeScreen(Screen[None]):
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         self.action_refresh()
+
+    def _selected_audit(self) -> int | None:
+        table = self.query_one("#audits", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return int(key) if key is not None else None
+
+    def action_open_audit(self) -> None:
+        from workbench.tui.app import WorkbenchApp
+        from workbench.tui.matrix_screen import AuditScreen
+
+        audit_id = self._selected_audit()
+        if audit_id is None:
+            self.notify("No audit to open: plan one with n, or load the demo.")
+            return
+        assert isinstance(self.app, WorkbenchApp)
+        self.app.push_screen(AuditScreen(self._factory, self.app.actor, audit_id))
+
+    def action_plan(self) -> None:
+        from workbench.tui.app import WorkbenchApp
+        from workbench.tui.plan_flow import plan_audit
+
+        assert isinstance(self.app, WorkbenchApp)
+        plan_audit(self.app, on_created=lambda _detail: self.action_refresh())
+
+    def action_overview(self) -> None:
+        from workbench.tui.overview_screen import OverviewScreen
+
+        self.app.push_screen(OverviewScreen(self._factory))
+
+    def on_screen_suspend(self) -> None:
+        self._away = True
+
+    def on_screen_resume(self) -> None:
+        # Back from an audit or a plan: its progress has probably moved on. (Resume also
+        # fires on first display, when on_mount has already started a load.)
+        if self._away:
+            self._away = False
+            self.action_refresh()
+
+    @on(DataTable.RowSelected, "#audits")
+    def _open_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_audit()
 
     def action_refresh(self) -> None:
         self.query_one("#audits", DataTable).loading = True
