@@ -1,0 +1,358 @@
+"""The audit lead's case x agency matrix: each agency's grade and return status per case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from sqlalchemy.orm import Session, sessionmaker
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets.data_table import CellDoesNotExist
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from schemas.audit import Actor, LevelOfNeed, ReturnStatus
+from schemas.tools import GradeScale
+from workbench.services.matrix import MatrixCell, ReturnMatrix, return_matrix
+from workbench.tui.feedback import EXPECTED_FAILURES, explain, unexpected
+
+NEED_SHORT = {
+    LevelOfNeed.EARLY_HELP: "EH",
+    LevelOfNeed.CHILD_IN_NEED: "CIN",
+    LevelOfNeed.CHILD_PROTECTION: "CP",
+    LevelOfNeed.LOOKED_AFTER: "LAC",
+}
+SUBMITTED_GLYPH = "✔"
+NO_GRADE = "-"
+CASE_COLUMN, NEED_COLUMN, MODERATED_COLUMN = "case", "need", "moderated"
+TONES = ("best", "good", "weak", "worst", "other")
+
+
+def grade_tone(scale: GradeScale, key: str | None) -> str:
+    """Which colour a grade gets: best and worst levels at the ends, the rest by position.
+
+    On the four-point scale: outstanding best (green), good good (blue), requires
+    improvement weak (amber), inadequate worst (red); on RAG: green, amber, red. Non-grade
+    answers, blanks and unordered scales are 'other' (muted)."""
+    rank = scale.rank(key) if key is not None and scale.ordered else None
+    if rank is None:
+        return "other"
+    last = len(scale.levels)
+    if rank == 1:
+        return "best"
+    if rank == last:
+        return "worst"
+    return "good" if (rank - 1) / (last - 1) < 0.5 else "weak"
+
+
+def grade_short(scale: GradeScale, key: str | None) -> str:
+    """The grade as a narrow cell shows it: the level's short label, or a plain abbreviation."""
+    if key is None:
+        return NO_GRADE
+    for level in scale.levels:
+        if level.key == key:
+            return level.short or level.label
+    return {"not_applicable": "N/A", "not_evidenced": "Not ev."}.get(key, key)
+
+
+def status_text(cell: MatrixCell) -> str:
+    return (
+        SUBMITTED_GLYPH
+        if cell.status is ReturnStatus.SUBMITTED
+        else f"{cell.answered}/{cell.total}"
+    )
+
+
+class GradeTable(DataTable[Text]):
+    """A DataTable whose cells carry grades coloured by level; the colours come from CSS so
+    light and dark themes both read well."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *(f"grade--{tone}" for tone in TONES),
+        "grade--disagreement",
+        "grade--status",
+    }
+
+    # Muted answers are dimmed rather than given a translucent colour: cell styles are
+    # plain Rich styles, which cannot blend.
+    DEFAULT_CSS = """
+    GradeTable > .grade--best { color: $text-success; text-style: bold; }
+    GradeTable > .grade--good { color: $text-primary; text-style: bold; }
+    GradeTable > .grade--weak { color: $text-warning; text-style: bold; }
+    GradeTable > .grade--worst { color: $text-error; text-style: bold; }
+    GradeTable > .grade--other { text-style: dim; }
+    GradeTable > .grade--status { text-style: dim; }
+    GradeTable > .grade--disagreement { background: $error-muted; text-style: bold underline; }
+    """
+
+    def style_for(self, component: str) -> Style:
+        return self.get_component_rich_style(f"grade--{component}", partial=True)
+
+    def grade_text(self, scale: GradeScale, key: str | None, *, disagreement: bool = False) -> Text:
+        # A span, not the Text's base style, so whatever is appended keeps its own look.
+        text = Text()
+        text.append(grade_short(scale, key), style=self.style_for(grade_tone(scale, key)))
+        if disagreement:
+            text.stylize(self.style_for("disagreement"))
+        return text
+
+
+class AuditScreen(Screen[None]):
+    """One audit as a case x agency matrix. Reads happen in a worker; nothing here writes."""
+
+    CSS_PATH = "matrix_screen.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "open_cell",
+            "Open",
+            tooltip="Open the agency's return under the cursor (or moderate the case)",
+            id="audit.open",
+            # Before the table's own Enter, so the footer shows what Enter does here.
+            priority=True,
+        ),
+        Binding(
+            "m",
+            "moderate",
+            "Moderate",
+            tooltip="Moderate the selected case: every agency's answers side by side",
+            id="audit.moderate",
+        ),
+        Binding(
+            "c",
+            "concerns",
+            "Concerns",
+            tooltip="Open immediate concerns for this audit, to follow up or close",
+            id="audit.concerns",
+        ),
+        Binding("r", "refresh", "Refresh", tooltip="Read the matrix again", id="audit.refresh"),
+        Binding("escape", "back", "Back", tooltip="Back to the previous screen", id="audit.back"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        matrix: ReturnMatrix
+
+    @dataclass
+    class LoadFailed(Message):
+        reason: str
+
+    def __init__(self, factory: sessionmaker[Session], actor: Actor, audit_id: int) -> None:
+        super().__init__()
+        self._factory = factory
+        self._actor = actor
+        self.audit_id = audit_id
+        self.matrix: ReturnMatrix | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Reading the audit…", id="summary", markup=False)
+        yield GradeTable(id="matrix", cursor_type="cell", zebra_stripes=True, fixed_columns=1)
+        yield Static("", id="detail", markup=False)
+        yield Static("", id="legend", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Colours are baked into cells, so a theme change redraws them from the last read.
+        self.watch(self.app, "theme", self._retone, init=False)
+
+    def on_screen_resume(self) -> None:
+        # Also runs when the lead comes back from a return or moderation: show their changes.
+        self.action_refresh()
+
+    def _retone(self) -> None:
+        if self.matrix is not None:
+            self.call_after_refresh(self._show, self.matrix)
+
+    @property
+    def table(self) -> GradeTable:
+        return self.query_one("#matrix", GradeTable)
+
+    # --- loading --------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        if self.matrix is None:
+            self.table.loading = True
+        self.load_matrix()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="audit.load")
+    def load_matrix(self) -> None:
+        try:
+            message: Message = self.Loaded(return_matrix(self._factory, self.audit_id))
+        except EXPECTED_FAILURES as exc:
+            message = self.LoadFailed(explain(exc))
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "audit.load" and event.state is WorkerState.ERROR:
+            self.post_message(self.LoadFailed(unexpected(event.worker.error)))
+
+    @on(LoadFailed)
+    def _load_failed(self, event: LoadFailed) -> None:
+        self.table.loading = False
+        self.notify(
+            f"Could not read the audit: {event.reason}", title="Audit not loaded", severity="error"
+        )
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        self.matrix = event.matrix
+        self.table.loading = False
+        self._show(event.matrix)
+
+    def _show(self, matrix: ReturnMatrix) -> None:
+        table = self.table
+        where = table.cursor_coordinate
+        table.clear(columns=True)
+        table.add_column("Case", key=CASE_COLUMN)
+        table.add_column("Need", key=NEED_COLUMN)
+        for agency in matrix.agencies:
+            table.add_column(Text(agency.code), key=agency.code)
+        table.add_column("Moderated", key=MODERATED_COLUMN)
+        muted = table.style_for("status")
+        for case in matrix.cases:
+            cells = [Text(case.reference), Text(NEED_SHORT[case.level_of_need])]
+            for agency in matrix.agencies:
+                cell = matrix.cell(case.id, agency.code)
+                if cell is None:
+                    cells.append(Text(NO_GRADE, style=muted))
+                    continue
+                text = table.grade_text(matrix.scale, cell.grade)
+                text.append(" ")
+                text.append(status_text(cell), style=muted)
+                cells.append(text)
+            cells.append(table.grade_text(matrix.scale, case.moderated_overall))
+            table.add_row(*cells, key=str(case.id))
+        if matrix.cases:
+            table.move_cursor(
+                row=min(where.row, len(matrix.cases) - 1),
+                column=min(where.column, len(table.columns) - 1),
+                scroll=False,
+            )
+        self.sub_title = matrix.title
+        concerns = (
+            f"{matrix.open_concerns} open immediate concern"
+            f"{'' if matrix.open_concerns == 1 else 's'}"
+        )
+        self.query_one("#summary", Static).update(
+            f"{matrix.tool_id} v{matrix.tool_version} · {matrix.status.value} · "
+            f"{len(matrix.cases)} cases · {len(matrix.agencies)} agencies · {concerns}"
+        )
+        self.set_class(matrix.open_concerns > 0, "-concerns")
+        self.query_one("#legend", Static).update(self._legend(matrix.scale))
+        self._describe(table.cursor_coordinate)
+
+    def _legend(self, scale: GradeScale) -> Text:
+        table = self.table
+        legend = Text()
+        for level in scale.levels:
+            tone = table.style_for(grade_tone(scale, level.key))
+            legend.append(grade_short(scale, level.key), style=tone)
+            legend.append(" ")
+        legend.append(
+            f"· {SUBMITTED_GLYPH} submitted · 7/11 answered · {NO_GRADE} no grade · "
+            "need: EH CIN CP LAC"
+        )
+        return legend
+
+    # --- the cell under the cursor ----------------------------------------------------------
+
+    def _at(self, coordinate: Coordinate) -> tuple[int, str] | None:
+        """(case id, column key) under a coordinate, or None on an empty table."""
+        table = self.table
+        if self.matrix is None or not table.row_count:
+            return None
+        try:
+            cell_key = table.coordinate_to_cell_key(coordinate)
+        except CellDoesNotExist:  # a coordinate left over from before a reload
+            return None
+        if cell_key.row_key.value is None or cell_key.column_key.value is None:
+            return None
+        return int(cell_key.row_key.value), cell_key.column_key.value
+
+    @on(DataTable.CellHighlighted, "#matrix")
+    def _highlighted(self, event: DataTable.CellHighlighted) -> None:
+        self._describe(event.coordinate)
+
+    def _describe(self, coordinate: Coordinate) -> None:
+        """One line on the highlighted cell, in words: the cells themselves are abbreviated."""
+        at = self._at(coordinate)
+        detail = self.query_one("#detail", Static)
+        if at is None or self.matrix is None:
+            detail.update("")
+            return
+        case_id, column = at
+        matrix = self.matrix
+        case = next(c for c in matrix.cases if c.id == case_id)
+        where = f"{case.reference} · {case.level_of_need.value.replace('-', ' ')}"
+        cell = matrix.cell(case_id, column)
+        if cell is not None:
+            agency = next(a for a in matrix.agencies if a.code == column)
+            grade = (
+                matrix.scale.label(cell.grade) + f" (median of {cell.graded} graded)"
+                if cell.grade
+                else "no grade yet"
+            )
+            status = cell.status.value.replace("_", " ")
+            progress = f"{cell.answered}/{cell.total} answered"
+            detail.update(f"{where} · {agency.name}: {grade} · {status}, {progress}")
+        elif case.moderated_overall is not None:
+            detail.update(f"{where} · moderated: {matrix.scale.label(case.moderated_overall)}")
+        else:
+            detail.update(f"{where} · not moderated yet (m to moderate)")
+
+    # --- actions ------------------------------------------------------------------------------
+
+    @on(DataTable.CellSelected, "#matrix")
+    def _selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        self.action_open_cell()
+
+    def action_open_cell(self) -> None:
+        at = self._at(self.table.cursor_coordinate)
+        if at is None or self.matrix is None:
+            return
+        case_id, column = at
+        cell = self.matrix.cell(case_id, column)
+        if cell is None:
+            self.action_moderate()
+            return
+        try:
+            # Imported here: the return screen is its own module, loaded only when needed.
+            from workbench.tui.return_screen import ReturnScreen
+        except ImportError:
+            self.notify(
+                "The return screen is not available in this build.",
+                title="Cannot open the return",
+                severity="warning",
+            )
+            return
+        self.app.push_screen(ReturnScreen(self._factory, self._actor, cell.return_id))
+
+    def action_moderate(self) -> None:
+        at = self._at(self.table.cursor_coordinate)
+        if at is None:
+            self.notify("There is no case to moderate yet.", severity="warning")
+            return
+        # Imported here because the moderation screen borrows GradeTable from this module.
+        from workbench.tui.moderation_screen import ModerationScreen
+
+        self.app.push_screen(ModerationScreen(self._factory, self._actor, at[0]))
+
+    def action_concerns(self) -> None:
+        from workbench.tui.concerns_screen import ConcernsScreen  # its own module, as above
+
+        self.app.push_screen(ConcernsScreen(self._factory, self._actor, self.audit_id))
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
