@@ -24,6 +24,11 @@ UI_FREE = [
     "workbench.services.distribution",
     "workbench.services.bundle",
     "workbench.services.demo",
+    "workbench.services.overview",
+    "workbench.services.matrix",
+    "workbench.services.return_context",
+    "workbench.tui.autosave",
+    "workbench.tui.preferences",
 ]
 
 

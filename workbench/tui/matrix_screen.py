@@ -149,6 +149,7 @@ class AuditScreen(Screen[None]):
         super().__init__()
         self._factory = factory
         self._actor = actor
+        self._placed = False
         self.audit_id = audit_id
         self.matrix: ReturnMatrix | None = None
 
@@ -233,9 +234,14 @@ class AuditScreen(Screen[None]):
             cells.append(table.grade_text(matrix.scale, case.moderated_overall))
             table.add_row(*cells, key=str(case.id))
         if matrix.cases:
+            column = where.column
+            if not self._placed and self._actor.agency in {a.code for a in matrix.agencies}:
+                # First showing: start in the auditor's own agency column.
+                column = 2 + [a.code for a in matrix.agencies].index(self._actor.agency)
+            self._placed = True
             table.move_cursor(
                 row=min(where.row, len(matrix.cases) - 1),
-                column=min(where.column, len(table.columns) - 1),
+                column=min(column, len(table.columns) - 1),
                 scroll=False,
             )
         self.sub_title = matrix.title
@@ -326,17 +332,19 @@ class AuditScreen(Screen[None]):
         if cell is None:
             self.action_moderate()
             return
-        try:
-            # Imported here: the return screen is its own module, loaded only when needed.
-            from workbench.tui.return_screen import ReturnScreen
-        except ImportError:
-            self.notify(
-                "The return screen is not available in this build.",
-                title="Cannot open the return",
-                severity="warning",
-            )
-            return
+        from workbench.tui.return_screen import ReturnScreen
+
+        self._remember_agency(column)
         self.app.push_screen(ReturnScreen(self._factory, self._actor, cell.return_id))
+
+    @work(thread=True, exit_on_error=False, group="audit.remember")
+    def _remember_agency(self, agency: str) -> None:
+        """The agency opened last is the auditor's own next time (a file write: off the loop)."""
+        from workbench.tui.preferences import Preferences, save_preferences
+
+        config_dir = getattr(self.app, "settings", None)
+        if config_dir is not None:
+            save_preferences(config_dir.config_dir, Preferences(agency=agency))
 
     def action_moderate(self) -> None:
         at = self._at(self.table.cursor_coordinate)

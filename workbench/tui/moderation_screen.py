@@ -44,7 +44,7 @@ HEADING_SHORT = {
     ModerationHeading.OVERALL: "Overall",
 }
 CRITERION_COLUMN, QUESTION_COLUMN = "criterion", "question"
-HEADING_COLUMN, MODERATED_COLUMN = "heading", "moderated"
+HEADING_COLUMN, SPREAD_COLUMN, MODERATED_COLUMN = "heading", "spread", "moderated"
 
 
 def cut(text: str, width: int) -> str:
@@ -313,13 +313,18 @@ class ModerationScreen(Screen[None]):
                     scale, grade, disagreement=heading.disagreement and grade is not None
                 )
             )
+        # How many levels apart the agencies' grades are under this heading.
+        spread = Text("-" if heading.spread is None else str(heading.spread))
+        if heading.disagreement:
+            spread.stylize(table.style_for("disagreement"))
+        cells.append(spread)
         draft = self.drafts.get(heading.heading)
         cells.append(table.grade_text(scale, draft.grade if draft else heading.grade))
         return cells
 
     def _show_headings(self, sheet: CaseModeration) -> None:
         table = self.query_one("#headings", GradeTable)
-        wanted = [HEADING_COLUMN, *sheet.agencies, MODERATED_COLUMN]
+        wanted = [HEADING_COLUMN, *sheet.agencies, SPREAD_COLUMN, MODERATED_COLUMN]
         if [c.value for c in table.columns] == wanted:
             # Same shape: update in place, so the cursor (and the heading being edited) stays.
             for heading in sheet.headings:
@@ -330,6 +335,7 @@ class ModerationScreen(Screen[None]):
         table.add_column("Heading", key=HEADING_COLUMN)
         for agency in sheet.agencies:
             table.add_column(Text(agency), key=agency)
+        table.add_column("Spread", key=SPREAD_COLUMN)
         table.add_column("Moderated", key=MODERATED_COLUMN)
         for heading in sheet.headings:
             table.add_row(*self._heading_cells(table, heading), key=heading.heading.value)
