@@ -20,7 +20,19 @@ SHOW_KEYS = "Show every key"
 
 # Actions the palette has no business offering: opening itself, or the app's quit key that
 # Textual already lists among its system commands.
-_LEFT_OUT = {"command_palette", "app.command_palette", "quit", "app.quit", "help_quit"}
+# The palette offers "Show every key" and the theme switch itself, so the app's own keys for
+# them (F1, F2) are left out rather than listed twice.
+_LEFT_OUT = {
+    "command_palette",
+    "app.command_palette",
+    "quit",
+    "app.quit",
+    "help_quit",
+    "help",
+    "app.help",
+    "toggle_theme",
+    "app.toggle_theme",
+}
 
 
 def toggle_theme(app: App[Any]) -> str:
