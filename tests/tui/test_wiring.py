@@ -102,3 +102,33 @@ async def test_the_agency_opened_last_is_remembered_and_the_matrix_starts_there(
         await again.push_screen(AuditScreen(sqlite_factory, again.actor, detail.id))
         await settle(pilot)
         assert again.screen.query_one(DataTable).cursor_coordinate.column == 3
+
+
+async def test_a_concern_can_be_raised_from_moderation_too(
+    settings: Settings, sqlite_factory: sessionmaker[Session], registry: ToolRegistry
+) -> None:
+    from textual.widgets import Input, TextArea
+
+    from workbench.services import casework
+    from workbench.tui.concern_dialog import ConcernDialog
+    from workbench.tui.moderation_screen import ModerationScreen
+
+    detail = audits.create_audit(sqlite_factory, Actor(name="lead"), registry, cse_plan())
+    case = detail.cases[1]
+    app = app_for(settings, sqlite_factory)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.push_screen(ModerationScreen(sqlite_factory, app.actor, case.id))
+        await settle(pilot)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConcernDialog)
+        dialog.query_one("#what", TextArea).text = "Child still going missing; not known to MASH"
+        dialog.query_one("#who", Input).value = "Duty team manager"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ModerationScreen)
+    [concern] = casework.open_concerns(sqlite_factory, detail.id)
+    assert concern.case_id == case.id
+    assert concern.who_told == "Duty team manager"
+    assert concern.concern.startswith("Child still going missing")

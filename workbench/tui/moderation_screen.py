@@ -28,6 +28,7 @@ from workbench.services.matrix import (
     HeadingModeration,
     case_moderation,
 )
+from workbench.tui.concern_flow import ConcernFlow
 from workbench.tui.feedback import EXPECTED_FAILURES, explain, unexpected
 from workbench.tui.matrix_screen import GradeTable, grade_short
 
@@ -137,6 +138,13 @@ class ModerationScreen(Screen[None]):
             id="moderation.refresh",
         ),
         Binding(
+            "ctrl+g",
+            "concern",
+            "Concern",
+            tooltip="Record an immediate safeguarding concern for this case",
+            id="moderation.concern",
+        ),
+        Binding(
             "escape",
             "back",
             "Back",
@@ -192,6 +200,10 @@ class ModerationScreen(Screen[None]):
                 yield Static("", id="save-state", markup=False)
             yield TextArea(id="reasons", placeholder="Reasons for the moderated grade")
         yield Footer()
+
+    def action_concern(self) -> None:
+        agencies = self.sheet.agencies if self.sheet is not None else ()
+        ConcernFlow(self, self._factory, self._actor, self.case_id).start(agencies)
 
     def on_mount(self) -> None:
         self.query_one("#answers", GradeTable).loading = True

@@ -30,12 +30,11 @@ from schemas.audit import (
     UnansweredCriterion,
 )
 from schemas.tools import Criterion
-from workbench.services.casework import raise_concern
 from workbench.services.errors import SubmitRefusedError
 from workbench.services.return_context import ReturnContext, return_context
 from workbench.services.returns import record_finding, submit_return
 from workbench.tui.autosave import Autosaver, SaveState
-from workbench.tui.concern_dialog import ConcernDialog, ConcernDraft
+from workbench.tui.concern_flow import ConcernFlow
 from workbench.tui.criterion_panel import TEXT_FIELDS, CriterionPanel
 from workbench.tui.feedback import explain, unexpected
 from workbench.tui.return_dialogs import Choice, ConflictDialog, UnansweredDialog
@@ -147,15 +146,6 @@ class ReturnScreen(Screen[None]):
     @dataclass
     class ReadyToLeave(Message):
         """The flush before leaving finished; leave if nothing is left unsaved."""
-
-    @dataclass
-    class ConcernRecorded(Message):
-        draft: ConcernDraft
-
-    @dataclass
-    class ConcernFailed(Message):
-        draft: ConcernDraft
-        reason: str
 
     def __init__(self, factory: sessionmaker[Session], actor: Actor, return_id: int) -> None:
         super().__init__()
@@ -541,56 +531,15 @@ class ReturnScreen(Screen[None]):
             )
         )
 
-    def action_concern(self, draft: ConcernDraft | None = None) -> None:
+    def action_concern(self) -> None:
         if self._view is None:
             self.notify("The return is still loading; try again in a moment.")
             return
         self._capture()
         self._save_now()
-        dialog = ConcernDialog(
-            self._view.audit.agencies,
-            agency=self._view.agency_return.agency_code,
-            draft=draft,
+        ConcernFlow(self, self._factory, self._actor, self._view.agency_return.case_id).start(
+            self._view.audit.agencies, agency=self._view.agency_return.agency_code
         )
-        self.app.push_screen(dialog, self._concern_drafted)
-
-    def _concern_drafted(self, draft: ConcernDraft | None) -> None:
-        if draft is not None:
-            self.record_concern(draft)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="return.concern")
-    def record_concern(self, draft: ConcernDraft) -> None:
-        assert self._view is not None
-        try:
-            raise_concern(
-                self._factory,
-                self._actor,
-                self._view.agency_return.case_id,
-                concern=draft.concern,
-                who_told=draft.who_told,
-                told_at=draft.told_at,
-                agency_code=draft.agency_code,
-            )
-        except Exception as exc:  # the draft must come back to the user whatever went wrong
-            self.post_message(self.ConcernFailed(draft, explain(exc)))
-        else:
-            self.post_message(self.ConcernRecorded(draft))
-
-    @on(ConcernRecorded)
-    def _concern_recorded(self) -> None:
-        self.notify(
-            "Immediate concern recorded; it stays open for the audit lead until closed.",
-            title="Concern recorded",
-        )
-
-    @on(ConcernFailed)
-    def _concern_failed(self, event: ConcernFailed) -> None:
-        self.notify(
-            f"The concern was not recorded: {event.reason}. It is open again for you.",
-            title="Concern not recorded",
-            severity="error",
-        )
-        self.action_concern(event.draft)
 
     def action_back(self) -> None:
         if isinstance(self.focused, TextArea):
