@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from schemas.audit import GradeCount, GradeDistribution
 from workbench.services.errors import NotFoundError
-from workbench.services.tools import definition_of
+from workbench.services.tools import audit_definition
 from workbench.services.unit import SessionFactory, unit_of_work
-from workbench.store.models import AgencyReturn, Audit, Case, Finding
+from workbench.store.models import AgencyReturn, Case, Finding
 
 
 def grade_distribution(
@@ -19,10 +19,10 @@ def grade_distribution(
     """Counts of each answer (levels and the non-grade answers) grouped in the database."""
     group = AgencyReturn.agency_code if by == "agency" else Finding.criterion_id
     with unit_of_work(factory) as session:
-        audit = session.get(Audit, audit_id)
-        if audit is None:
+        definition = audit_definition(session, audit_id)
+        if definition is None:
             raise NotFoundError(f"no audit with id {audit_id}")
-        scale_id = definition_of(audit.tool_version).scale.id
+        scale_id = definition.scale.id
         rows = session.execute(
             select(group, Finding.grade, func.count())
             .select_from(Finding)

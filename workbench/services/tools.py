@@ -57,3 +57,30 @@ def _parse(digest: str, text: str) -> ToolDefinition:
 def definition_of(row: ToolVersion) -> ToolDefinition:
     """The pinned definition; parsed once per process, keyed by its checksum."""
     return _parse(row.checksum, row.definition)
+
+
+def audit_definition(session: Session, audit_id: int) -> ToolDefinition | None:
+    """The tool an audit pinned, reading the definition text only the first time per process.
+
+    Hot paths (distributions, progress) need the scale, not a 16 KB row on every call."""
+    from workbench.store.models import Audit
+
+    found = session.execute(
+        select(ToolVersion.id, ToolVersion.checksum)
+        .join(Audit, Audit.tool_version_id == ToolVersion.id)
+        .where(Audit.id == audit_id)
+    ).one_or_none()
+    if found is None:
+        return None
+    tool_version_id, digest = found
+    cached = _BY_CHECKSUM.get(digest)
+    if cached is None:
+        text = session.scalar(
+            select(ToolVersion.definition).where(ToolVersion.id == tool_version_id)
+        )
+        assert text is not None
+        cached = _BY_CHECKSUM[digest] = ToolDefinition.model_validate_json(text)
+    return cached
+
+
+_BY_CHECKSUM: dict[str, ToolDefinition] = {}
