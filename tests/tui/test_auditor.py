@@ -22,6 +22,7 @@ from textual.widgets import OptionList, RadioButton, Static, TextArea
 from audit_tools import ToolRegistry
 from schemas.audit import Actor, FindingChange, FindingOut, ReturnStatus, VoiceSource
 from tests.conftest import cse_plan
+from tests.tui.pilot_helpers import settle
 from workbench.config import Settings
 from workbench.services.audits import create_audit
 from workbench.services.casework import add_voice, list_voices, open_concerns
@@ -63,11 +64,6 @@ def build_app(
     settings: Settings, factory: sessionmaker[Session], registry: ToolRegistry
 ) -> WorkbenchApp:
     return make_app(settings, factory, database_label="workbench.db", registry=registry)
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_return(

@@ -17,6 +17,7 @@ from textual.worker import WorkerFailed
 from audit_tools import ToolRegistry
 from schemas.audit import Actor, AuditDetail, FindingChange
 from tests.conftest import cse_plan
+from tests.tui.pilot_helpers import settle
 from workbench.config import Settings
 from workbench.services.audits import create_audit
 from workbench.services.returns import find_return, record_finding, submit_return
@@ -68,12 +69,6 @@ def build_app(
     settings: Settings, factory: sessionmaker[Session], label: str = "wb.db"
 ) -> WorkbenchApp:
     return make_app(settings, factory, database_label=label)
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Let every worker finish and its message land."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def table_of(app: WorkbenchApp) -> DataTable[str]:

@@ -28,6 +28,7 @@ from schemas.audit import (
     ModerationHeading,
 )
 from tests.conftest import cse_plan
+from tests.tui.pilot_helpers import settle
 from workbench.config import Settings
 from workbench.services import audits, casework, returns
 from workbench.services.matrix import return_matrix
@@ -159,11 +160,6 @@ def app_for(
     settings: Settings, factory: sessionmaker[Session], registry: ToolRegistry
 ) -> WorkbenchApp:
     return make_app(settings, factory, database_label="workbench.db", registry=registry)
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def table(app: WorkbenchApp, selector: str) -> GradeTable:

@@ -35,6 +35,7 @@ from schemas.audit import (
 )
 from schemas.tools import NON_GRADE_ANSWERS
 from tests.conftest import cohort
+from tests.tui.pilot_helpers import settle
 from workbench.config import Settings
 from workbench.services import audits, casework, returns
 from workbench.services.overview import overview
@@ -65,11 +66,6 @@ Answers = dict[int, list[tuple[str, str]]]
 
 def build_app(settings: Settings, factory: sessionmaker[Session]) -> WorkbenchApp:
     return make_app(settings, factory, database_label="workbench.db", registry=ToolRegistry.load())
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def _plan(title: str, tool: str, agencies: tuple[str, ...], day: dt.date, cases: int) -> AuditPlan:

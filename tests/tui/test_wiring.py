@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
-from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from audit_tools import ToolRegistry
 from schemas.audit import Actor
 from tests.conftest import cse_plan
+from tests.tui.pilot_helpers import settle
 from workbench.config import Settings
 from workbench.services import audits
 from workbench.tui.app import WorkbenchApp, make_app
@@ -21,11 +21,6 @@ from workbench.tui.preferences import load_preferences
 from workbench.tui.return_screen import ReturnScreen
 
 SIZE = (120, 40)
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def app_for(settings: Settings, factory: sessionmaker[Session]) -> WorkbenchApp:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -136,26 +137,38 @@ def _audit(session: Session, audit_id: int) -> Audit:
     return audit
 
 
+AUDIT_FIELDS = (
+    "uid",
+    "title",
+    "status",
+    "look_back_months",
+    "look_back_start",
+    "look_back_end",
+    "returns_due",
+    "audit_day",
+    "chair",
+    "scope",
+    "legal_hold",
+    "created_at",
+    "created_by",
+)
+"""The audit's own columns shared by AuditDetail and the bundle's BundleAudit."""
+
+
+def audit_fields(audit: Audit) -> dict[str, Any]:
+    """The audit's own columns, with its agencies sorted: what every audit schema starts from."""
+    fields = {name: getattr(audit, name) for name in AUDIT_FIELDS}
+    fields["agencies"] = tuple(sorted(a.agency_code for a in audit.agencies))
+    return fields
+
+
 def _detail(session: Session, audit_id: int) -> AuditDetail:
     audit = _audit(session, audit_id)
     return AuditDetail(
         id=audit.id,
-        uid=audit.uid,
-        title=audit.title,
         tool_id=audit.tool_version.tool_id,
         tool_version=audit.tool_version.version,
-        status=AuditStatus(audit.status),
-        look_back_months=audit.look_back_months,
-        look_back_start=audit.look_back_start,
-        look_back_end=audit.look_back_end,
-        returns_due=audit.returns_due,
-        audit_day=audit.audit_day,
-        chair=audit.chair,
-        scope=audit.scope,
-        legal_hold=audit.legal_hold,
-        created_at=audit.created_at,
-        created_by=audit.created_by,
-        agencies=tuple(sorted(a.agency_code for a in audit.agencies)),
+        **audit_fields(audit),
         cases=tuple(
             CaseOut.model_validate(c) for c in sorted(audit.cases, key=lambda c: c.reference)
         ),

@@ -28,6 +28,7 @@ from schemas.bundle import (
     BundleVoice,
 )
 from schemas.text import friendly_message
+from workbench.services.audits import AUDIT_FIELDS, audit_fields
 from workbench.services.errors import InvalidRequestError, NotFoundError
 from workbench.services.tools import definition_of, pin_tool_version
 from workbench.services.unit import SessionFactory, unit_of_work
@@ -76,23 +77,7 @@ def export_bundle(factory: SessionFactory, audit_id: int) -> Bundle:
         bundle = Bundle(
             exported_at=utcnow(),
             tool=definition_of(audit.tool_version),
-            audit=BundleAudit(
-                uid=audit.uid,
-                title=audit.title,
-                status=audit.status,
-                look_back_months=audit.look_back_months,
-                look_back_start=audit.look_back_start,
-                look_back_end=audit.look_back_end,
-                returns_due=audit.returns_due,
-                audit_day=audit.audit_day,
-                chair=audit.chair,
-                scope=audit.scope,
-                legal_hold=audit.legal_hold,
-                created_at=audit.created_at,
-                created_by=audit.created_by,
-                closed_at=audit.closed_at,
-                agencies=tuple(sorted(a.agency_code for a in audit.agencies)),
-            ),
+            audit=BundleAudit(**audit_fields(audit), closed_at=audit.closed_at),
             cases=tuple(_case(c) for c in sorted(audit.cases, key=lambda c: c.reference)),
             history=tuple(
                 BundleChange(
@@ -245,22 +230,7 @@ def import_bundle(
 
 
 PROFILE_FIELDS = {"reference", "level_of_need", "age_band", "gender", "ethnicity", "send"}
-DETAIL_FIELDS = {
-    "uid",
-    "title",
-    "status",
-    "look_back_months",
-    "look_back_start",
-    "look_back_end",
-    "returns_due",
-    "audit_day",
-    "chair",
-    "scope",
-    "legal_hold",
-    "created_at",
-    "created_by",
-    "agencies",
-}
+DETAIL_FIELDS = {*AUDIT_FIELDS, "agencies"}
 
 
 def _ensure_agencies(session: Session, bundle: Bundle) -> list[str]:
