@@ -76,6 +76,9 @@ class HomeScreen(Screen[None]):
             "Open",
             tooltip="Open the selected audit: its case x agency matrix",
             id="home.open",
+            # Priority: otherwise the focused table's own Enter hides this from the footer,
+            # and whether it shows would depend on when the table took focus.
+            priority=True,
         ),
         Binding("n", "plan", "New audit", tooltip="Create and plan an audit", id="home.plan"),
         Binding(
