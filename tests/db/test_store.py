@@ -108,15 +108,20 @@ def test_locked_sqlite_database_gives_a_clear_message(tmp_path: Path) -> None:
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        from workbench.services.audits import list_agencies
+        from audit_tools import ToolRegistry
+        from tests.conftest import cse_plan
+        from workbench.services.audits import create_audit, list_agencies, list_audits
 
+        # A short busy timeout keeps the test quick; the message is what matters.
+        impatient = make_session_factory(make_engine(f"sqlite:///{path}", busy_timeout_ms=200))
         with pytest.raises(DatabaseLockedError, match="locked by another program"):
-            # A short busy timeout keeps the test quick; the message is what matters.
-            impatient = make_engine(f"sqlite:///{path}", busy_timeout_ms=200)
-            list_agencies(make_session_factory(impatient))
+            create_audit(impatient, Actor(name="x"), ToolRegistry.load(), cse_plan())
+        # Reads begin deferred: in WAL mode they go on while another program writes.
+        assert len(list_agencies(impatient)) >= 15
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+    assert list_audits(make_session_factory(engine)) == []
     engine.dispose()
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.audit import Actor
-from workbench.store.engine import describe
+from workbench.store.engine import READ_ONLY, describe
 from workbench.store.history import ACTOR_KEY
 from workbench.store.migrate import translate
 
@@ -24,6 +24,9 @@ def unit_of_work(factory: SessionFactory, actor: Actor | None = None) -> Iterato
         session.info[ACTOR_KEY] = actor.name
     try:
         with session.begin():
+            if actor is None:
+                # No actor, no changes: a read, which on SQLite need not take the write lock.
+                session.connection(execution_options={READ_ONLY: True})
             yield session
     except DBAPIError as exc:
         if exc.connection_invalidated or _is_operational(exc):

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from workbench.store.errors import DatabaseUnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+READ_ONLY = "workbench_read_only"
+"""Execution option marking a unit of work that only reads."""
 
 
 def parse_url(url: str) -> URL:
@@ -71,7 +73,11 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so a read-then-write unit of work
         # waits for the busy timeout instead of failing when it later tries to write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Pure reads begin deferred: in WAL they never wait for each other or a writer.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(
