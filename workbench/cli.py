@@ -31,10 +31,16 @@ tools_app = typer.Typer(help="Audit tools: list, show, validate, schema.", no_ar
 audits_app = typer.Typer(help="Audits in the database.", no_args_is_help=True)
 bundle_app = typer.Typer(help="Move or back up one audit as a JSON bundle.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: upgrade its schema.", no_args_is_help=True)
+learning_app = typer.Typer(help="The learning log: list and search.", no_args_is_help=True)
+actions_app = typer.Typer(help="The action plan: owners, due dates, status.", no_args_is_help=True)
+themes_app = typer.Typer(help="The theme vocabulary.", no_args_is_help=True)
 app.add_typer(tools_app, name="tools")
 app.add_typer(audits_app, name="audits")
 app.add_typer(bundle_app, name="bundle")
 app.add_typer(db_app, name="db")
+app.add_typer(learning_app, name="learning")
+app.add_typer(actions_app, name="actions")
+app.add_typer(themes_app, name="themes")
 
 DbOption = Annotated[
     str | None,
@@ -266,6 +272,155 @@ def audits_list(json_out: JsonOption = False, db: DbOption = None) -> None:
                 f"{a.findings_answered}/{a.findings_expected} ({a.progress:.0%})",
             ]
             for a in audits
+        ],
+    )
+
+
+# -- themes, the learning log and actions ---------------------------------------------------
+
+
+@themes_app.command("list")
+def themes_list(json_out: JsonOption = False, db: DbOption = None) -> None:
+    """The theme vocabulary with the keywords that suggest each theme."""
+    from workbench.services.themes import list_themes
+
+    themes = list_themes(_open_store(_settings(db))[0])
+    if json_out:
+        _print_json([t.model_dump(mode="json") for t in themes])
+        return
+    _print_table(
+        ["code", "label", "active", "keywords"],
+        [
+            [t.code, t.label, "yes" if t.active else "retired", ", ".join(t.keywords)]
+            for t in themes
+        ],
+    )
+
+
+def _learning(
+    db: str | None,
+    text: str,
+    theme: str | None,
+    agency: str | None,
+    source: str | None,
+    status: str | None,
+    json_out: bool,
+) -> None:
+    from pydantic import ValidationError
+
+    from schemas.learning import LearningFilter
+    from schemas.text import friendly_message
+    from workbench.services.learning import list_learning
+
+    try:
+        where = LearningFilter(text=text, theme=theme, agency=agency, source=source, status=status)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        raise CliError(f"--{error['loc'][0]}: {friendly_message(error)}", EXIT_BAD_INPUT) from None
+    items = list_learning(_open_store(_settings(db))[0], where)
+    if json_out:
+        _print_json([i.model_dump(mode="json") for i in items])
+        return
+    _print_table(
+        ["reference", "raised", "source", "status", "themes", "learning"],
+        [
+            [
+                i.reference,
+                i.raised_on,
+                i.source.label,
+                i.status.value,
+                ", ".join(i.themes),
+                i.learning if len(i.learning) <= 70 else i.learning[:69] + "…",
+            ]
+            for i in items
+        ],
+    )
+    if not json_out:
+        typer.echo(f"{len(items)} item{'s' if len(items) != 1 else ''}")
+
+
+ThemeOption = Annotated[str | None, typer.Option("--theme", help="Only items with this theme code")]
+AgencyOption = Annotated[
+    str | None, typer.Option("--agency", help="Only items affecting this agency code")
+]
+SourceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        help="case-audit, case-review, section-11, practitioner-feedback, family-feedback, "
+        "performance-data or research",
+    ),
+]
+StatusOption = Annotated[
+    str | None, typer.Option("--status", help="open, shared, embedded or signed-off")
+]
+
+
+@learning_app.command("list")
+def learning_list(
+    theme: ThemeOption = None,
+    agency: AgencyOption = None,
+    source: SourceOption = None,
+    status: StatusOption = None,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """The learning log, newest first, optionally filtered."""
+    _learning(db, "", theme, agency, source, status, json_out)
+
+
+@learning_app.command("search")
+def learning_search(
+    words: Annotated[str, typer.Argument(help="Words that must all appear in the item")],
+    theme: ThemeOption = None,
+    agency: AgencyOption = None,
+    source: SourceOption = None,
+    status: StatusOption = None,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Items whose learning, evidence, impact, reference or themes hold every word."""
+    if not words.strip():
+        raise CliError("give at least one word to search for", EXIT_BAD_INPUT)
+    _learning(db, words, theme, agency, source, status, json_out)
+
+
+@actions_app.command("list")
+def actions_list(
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only actions past their due date and not complete")
+    ] = False,
+    audit: Annotated[
+        str | None, typer.Option("--audit", help="Only this audit (id or uid)")
+    ] = None,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """The action plan, overdue first (most overdue at the top), then by due date."""
+    import datetime as dt
+
+    from workbench.services.actions import list_actions
+
+    factory, _ = _open_store(_settings(db))
+    audit_id = _audit_id(factory, audit) if audit else None
+    today = dt.date.today()
+    actions = list_actions(factory, today=today, audit_id=audit_id, overdue_only=overdue)
+    if json_out:
+        _print_json([a.model_dump(mode="json") for a in actions])
+        return
+    _print_table(
+        ["id", "due", "status", "owner", "agency", "overdue", "action"],
+        [
+            [
+                a.id,
+                a.due_on,
+                a.status.label,
+                a.owner_name,
+                a.owner_agency,
+                f"{a.days_overdue} days" if a.overdue else "",
+                a.description if len(a.description) <= 60 else a.description[:59] + "…",
+            ]
+            for a in actions
         ],
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import String, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from schemas.audit import AuditStatus, ConcernStatus, Schema
+from schemas.learning import ActionStatus
 from schemas.tools import NOT_APPLICABLE, NOT_EVIDENCED, GradeScale, ToolDefinition
 from workbench.services.tools import definition_of
 from workbench.services.unit import SessionFactory, unit_of_work
@@ -25,8 +26,8 @@ from workbench.store.models import (
     ToolVersion,
 )
 
-# An action is open until it is complete; there is no action service yet to own this word.
-ACTION_COMPLETE = "complete"
+# An action is open until it is complete.
+ACTION_COMPLETE = ActionStatus.COMPLETE.value
 
 
 class LevelInfo(Schema):

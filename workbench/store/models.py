@@ -325,7 +325,7 @@ class ImmediateConcern(Audited, Base):
         return self.case.audit_id
 
 
-class Theme(Base):
+class Theme(Audited, Base):
     """The partnership's vocabulary of learning themes, with keywords for suggestions."""
 
     __tablename__ = "themes"
@@ -337,9 +337,18 @@ class Theme(Base):
     keywords: Mapped[list[str]] = mapped_column(JSONList, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
+    history_fields = ("code", "label", "description", "keywords", "active")
 
-class FindingTheme(Base):
+    def history_key(self) -> str:
+        return f"theme {self.code}"
+
+    def history_audit_id(self) -> int | None:
+        return None
+
+
+class FindingTheme(Audited, Base):
     __tablename__ = "finding_themes"
+    __table_args__ = (Index("ix_finding_themes_theme_id", "theme_id"),)
 
     finding_id: Mapped[int] = mapped_column(
         ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True
@@ -350,9 +359,21 @@ class FindingTheme(Base):
     tagged_by: Mapped[str] = mapped_column(String(200))
     tagged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    finding: Mapped[Finding] = relationship()
+    theme: Mapped[Theme] = relationship()
 
-class VoiceTheme(Base):
+    history_fields = ("tagged_by",)
+
+    def history_key(self) -> str:
+        return f"{self.finding.history_key()} / theme {self.theme.code}"
+
+    def history_audit_id(self) -> int | None:
+        return self.finding.history_audit_id()
+
+
+class VoiceTheme(Audited, Base):
     __tablename__ = "voice_themes"
+    __table_args__ = (Index("ix_voice_themes_theme_id", "theme_id"),)
 
     voice_id: Mapped[int] = mapped_column(
         ForeignKey("voices.id", ondelete="CASCADE"), primary_key=True
@@ -363,9 +384,21 @@ class VoiceTheme(Base):
     tagged_by: Mapped[str] = mapped_column(String(200))
     tagged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    voice: Mapped[Voice] = relationship()
+    theme: Mapped[Theme] = relationship()
 
-class ModerationTheme(Base):
+    history_fields = ("tagged_by",)
+
+    def history_key(self) -> str:
+        return f"{self.voice.history_key()} / theme {self.theme.code}"
+
+    def history_audit_id(self) -> int | None:
+        return self.voice.history_audit_id()
+
+
+class ModerationTheme(Audited, Base):
     __tablename__ = "moderation_themes"
+    __table_args__ = (Index("ix_moderation_themes_theme_id", "theme_id"),)
 
     moderated_grade_id: Mapped[int] = mapped_column(
         ForeignKey("moderated_grades.id", ondelete="CASCADE"), primary_key=True
@@ -376,8 +409,46 @@ class ModerationTheme(Base):
     tagged_by: Mapped[str] = mapped_column(String(200))
     tagged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    moderated_grade: Mapped[ModeratedGrade] = relationship()
+    theme: Mapped[Theme] = relationship()
 
-class LearningItem(Base):
+    history_fields = ("tagged_by",)
+
+    def history_key(self) -> str:
+        return f"{self.moderated_grade.history_key()} / theme {self.theme.code}"
+
+    def history_audit_id(self) -> int | None:
+        return self.moderated_grade.history_audit_id()
+
+
+class SecondGrade(Audited, Base):
+    """Double grading: a second auditor's independent grade for one criterion of a return,
+    kept beside (never replacing) the finding, so agreement between graders can be measured."""
+
+    __tablename__ = "second_grades"
+    __table_args__ = (UniqueConstraint("return_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(
+        ForeignKey("agency_returns.id", ondelete="CASCADE"), index=True
+    )
+    criterion_id: Mapped[str] = mapped_column(String(80))
+    grade: Mapped[str] = mapped_column(String(40))
+    graded_by: Mapped[str] = mapped_column(String(200))
+    graded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agency_return: Mapped[AgencyReturn] = relationship(lazy="joined")
+    history_fields = ("grade",)
+
+    def history_key(self) -> str:
+        r = self.agency_return
+        return f"case {r.case.reference} / {r.agency_code} / {self.criterion_id} / second grade"
+
+    def history_audit_id(self) -> int | None:
+        return self.agency_return.case.audit_id
+
+
+class LearningItem(Audited, Base):
     """One entry of the partnership's learning log, from any strand."""
 
     __tablename__ = "learning_items"
@@ -401,8 +472,28 @@ class LearningItem(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
 
+    history_fields = (
+        "raised_on",
+        "source",
+        "learning",
+        "evidence",
+        "agencies",
+        "shared_how",
+        "impact_evidence",
+        "reaudit_on",
+        "status",
+        "signed_off_by",
+        "signed_off_on",
+    )
 
-class LearningItemTheme(Base):
+    def history_key(self) -> str:
+        return f"learning {self.reference}"
+
+    def history_audit_id(self) -> int | None:
+        return self.audit_id
+
+
+class LearningItemTheme(Audited, Base):
     __tablename__ = "learning_item_themes"
 
     learning_item_id: Mapped[int] = mapped_column(
@@ -412,8 +503,18 @@ class LearningItemTheme(Base):
         ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True
     )
 
+    learning_item: Mapped[LearningItem] = relationship()
+    theme: Mapped[Theme] = relationship()
+    history_fields = ()
 
-class LearningItemFinding(Base):
+    def history_key(self) -> str:
+        return f"learning {self.learning_item.reference} / theme {self.theme.code}"
+
+    def history_audit_id(self) -> int | None:
+        return self.learning_item.audit_id
+
+
+class LearningItemFinding(Audited, Base):
     """Traceability: the findings a learning item's evidence rests on."""
 
     __tablename__ = "learning_item_findings"
@@ -425,8 +526,18 @@ class LearningItemFinding(Base):
         ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True
     )
 
+    learning_item: Mapped[LearningItem] = relationship()
+    finding: Mapped[Finding] = relationship()
+    history_fields = ()
 
-class Recommendation(Base):
+    def history_key(self) -> str:
+        return f"learning {self.learning_item.reference} / evidence {self.finding.history_key()}"
+
+    def history_audit_id(self) -> int | None:
+        return self.learning_item.audit_id
+
+
+class Recommendation(Audited, Base):
     __tablename__ = "recommendations"
     __table_args__ = (UniqueConstraint("audit_id", "number"),)
 
@@ -435,8 +546,16 @@ class Recommendation(Base):
     number: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
 
+    history_fields = ("number", "text")
 
-class RecommendationLearningItem(Base):
+    def history_key(self) -> str:
+        return f"recommendation {self.number}"
+
+    def history_audit_id(self) -> int | None:
+        return self.audit_id
+
+
+class RecommendationLearningItem(Audited, Base):
     __tablename__ = "recommendation_learning_items"
 
     recommendation_id: Mapped[int] = mapped_column(
@@ -446,8 +565,20 @@ class RecommendationLearningItem(Base):
         ForeignKey("learning_items.id", ondelete="CASCADE"), primary_key=True
     )
 
+    recommendation: Mapped[Recommendation] = relationship()
+    learning_item: Mapped[LearningItem] = relationship()
+    history_fields = ()
 
-class Action(Base):
+    def history_key(self) -> str:
+        return (
+            f"recommendation {self.recommendation.number} / learning {self.learning_item.reference}"
+        )
+
+    def history_audit_id(self) -> int | None:
+        return self.recommendation.audit_id
+
+
+class Action(Audited, Base):
     """An action with an owner (person and agency), a due date, a status and a route upward."""
 
     __tablename__ = "actions"
@@ -469,8 +600,25 @@ class Action(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
 
+    history_fields = (
+        "description",
+        "owner_name",
+        "owner_agency",
+        "due_on",
+        "status",
+        "evidence_of_impact",
+        "escalation_route",
+        "recommendation_id",
+    )
 
-class ActionUpdate(Base):
+    def history_key(self) -> str:
+        return f"action {self.id}"
+
+    def history_audit_id(self) -> int | None:
+        return self.audit_id
+
+
+class ActionUpdate(Audited, Base):
     __tablename__ = "action_updates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -478,6 +626,15 @@ class ActionUpdate(Base):
     on: Mapped[dt.date] = mapped_column(Date)
     text: Mapped[str] = mapped_column(Text)
     by: Mapped[str] = mapped_column(String(200))
+
+    action: Mapped[Action] = relationship()
+    history_fields = ("on", "text")
+
+    def history_key(self) -> str:
+        return f"action {self.action_id} / update"
+
+    def history_audit_id(self) -> int | None:
+        return self.action.audit_id
 
 
 class ChangeRecord(Base):
