@@ -6,11 +6,19 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from benchmarks import bundle_import, grade_distribution, save_latency, startup, tui_launch
+from benchmarks import (
+    bundle_import,
+    grade_distribution,
+    save_latency,
+    startup,
+    theme_grid,
+    tui_launch,
+)
 from benchmarks.report import Figure, render_json, render_table
 
 FIGURES: dict[str, Callable[[bool], Figure]] = {
     grade_distribution.NAME: grade_distribution.run,
+    theme_grid.NAME: theme_grid.run,
     bundle_import.NAME: bundle_import.run,
     startup.NAME: startup.run,
     tui_launch.NAME: tui_launch.run,

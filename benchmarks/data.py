@@ -1,7 +1,9 @@
 """Generated audit data: years of CSE audits in a database, or one large audit as a bundle.
 
-Reproducible from a seed. Rows go into the database with sqlite3 `executemany` in the
-formats SQLAlchemy itself writes, so generating 300,000 findings takes seconds, not minutes.
+Reproducible from a seed; theme tags, when asked for, draw from a generator of their own, so
+asking for them leaves every other row as it was. Rows go into the database with sqlite3
+`executemany` in the formats SQLAlchemy itself writes, so generating 300,000 findings takes
+seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
 from audit_tools import ToolRegistry
 from schemas.audit import AgeBand, AuditStatus, Gender, LevelOfNeed, ReturnStatus, Send
 from schemas.bundle import Bundle, BundleAudit, BundleCase, BundleFinding, BundleReturn
@@ -22,6 +26,7 @@ from workbench.services.tools import pin_tool_version
 from workbench.services.unit import unit_of_work
 from workbench.store.engine import make_engine, make_session_factory
 from workbench.store.migrate import ensure_schema
+from workbench.store.models import Theme
 
 TOOL_ID = "cse"
 
@@ -41,6 +46,11 @@ AGENCIES = (
 # then for a finding not yet answered.
 ANSWER_WEIGHTS = (8, 38, 26, 9, 5, 9)
 UNANSWERED_WEIGHT = 5
+
+# About a third of all findings carry themes: this share of the answered ones (an unanswered
+# finding has no evidence to tag), each with one theme or, this often, two.
+TAGGED_SHARE = 0.35
+SECOND_THEME_SHARE = 0.3
 
 FIRST_AUDIT_DAY = dt.date(2015, 3, 12)
 YEARS = 10
@@ -203,12 +213,37 @@ class GeneratedDatabase:
     url: str
     audit_ids: tuple[int, ...]
     findings: int
+    finding_themes: int = 0
+    """Theme tags on findings: none unless `tag_themes` was asked for."""
+
+
+def theme_tags(
+    finding_rows: Sequence[tuple[object, ...]], theme_ids: Sequence[int], rng: random.Random
+) -> list[tuple[object, ...]]:
+    """finding_themes rows for about a third of the findings, one or two themes each, some
+    themes far commoner than others, tagged by the finding's auditor when it was written."""
+    if not theme_ids:
+        raise ValueError("no themes in the vocabulary to tag findings with")
+    weights = [len(theme_ids) - i for i in range(len(theme_ids))]
+    rows: list[tuple[object, ...]] = []
+    for finding_id, _, _, grade, _, _, _, _, updated_at, updated_by in finding_rows:
+        if grade is None or rng.random() >= TAGGED_SHARE:
+            continue
+        first = rng.choices(theme_ids, weights)[0]
+        rows.append((finding_id, first, updated_by, updated_at))
+        if len(theme_ids) > 1 and rng.random() < SECOND_THEME_SHARE:
+            second = first
+            while second == first:
+                second = rng.choices(theme_ids, weights)[0]
+            rows.append((finding_id, second, updated_by, updated_at))
+    return rows
 
 
 def generate_database(
-    path: Path, *, findings: int, audits: int = 40, seed: int = 2015
+    path: Path, *, findings: int, audits: int = 40, seed: int = 2015, tag_themes: bool = False
 ) -> GeneratedDatabase:
-    """A migrated SQLite file holding `audits` CSE audits spread over ten years."""
+    """A migrated SQLite file holding `audits` CSE audits spread over ten years, with about a
+    third of the findings tagged from the seeded theme vocabulary if `tag_themes`."""
     url = f"sqlite:///{path}"
     definition = cse_definition()
     engine = make_engine(url)
@@ -216,6 +251,9 @@ def generate_database(
         ensure_schema(engine, str(path), upgrade_if_needed=True)
         with unit_of_work(make_session_factory(engine)) as session:
             tool_version_id = pin_tool_version(session, definition).id
+            theme_ids: tuple[int, ...] = (
+                tuple(session.scalars(select(Theme.id).order_by(Theme.id))) if tag_themes else ()
+            )
     finally:
         engine.dispose()
 
@@ -302,6 +340,8 @@ def generate_database(
                         )
                     )
 
+    tag_rows = theme_tags(finding_rows, theme_ids, random.Random(seed + 1)) if tag_themes else []
+
     connection = sqlite3.connect(path)
     try:
         connection.execute("PRAGMA foreign_keys = ON")
@@ -333,9 +373,17 @@ def generate_database(
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 finding_rows,
             )
+            if tag_rows:
+                connection.executemany(
+                    "INSERT INTO finding_themes (finding_id, theme_id, tagged_by, tagged_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    tag_rows,
+                )
     finally:
         connection.close()
-    return GeneratedDatabase(url, tuple(range(1, audits + 1)), len(finding_rows))
+    return GeneratedDatabase(
+        url, tuple(range(1, audits + 1)), len(finding_rows), finding_themes=len(tag_rows)
+    )
 
 
 def generate_bundle(*, findings: int, seed: int = 2025) -> Bundle:

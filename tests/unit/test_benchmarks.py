@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FIGURES = {"grade-distribution", "bundle-import", "cli-startup", "tui-launch", "save-latency"}
+FIGURES = {
+    "grade-distribution",
+    "theme-grid",
+    "bundle-import",
+    "cli-startup",
+    "tui-launch",
+    "save-latency",
+}
 
 
 @pytest.fixture(scope="module")

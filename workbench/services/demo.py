@@ -25,7 +25,7 @@ from schemas.audit import (
     VoiceSource,
 )
 from schemas.tools import NOT_APPLICABLE, NOT_EVIDENCED, ToolDefinition
-from workbench.services import audits, casework, returns
+from workbench.services import audits, casework, demo_learning, returns
 from workbench.services.errors import InvalidRequestError
 from workbench.services.unit import SessionFactory
 
@@ -2340,6 +2340,14 @@ def load_demo(
         who_told="Team manager, children's social care front door",
         told_at=_at(today - dt.timedelta(days=2), 10, 15),
         agency_code="childrens-social-care",
+    )
+    demo_learning.load_learning(
+        factory,
+        today,
+        previous=loaded[0][0],
+        current=loaded[1][0],
+        domestic=loaded[2][0],
+        cse_definition=registry.definition(specs[0].tool_id),
     )
     return [
         _finish(factory, detail.id, spec.status)
