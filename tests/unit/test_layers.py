@@ -12,6 +12,7 @@ UI_FREE = [
     "schemas.tools",
     "schemas.audit",
     "schemas.bundle",
+    "schemas.learning",
     "audit_tools",
     "exports",
     "workbench.store.models",
@@ -27,6 +28,14 @@ UI_FREE = [
     "workbench.services.overview",
     "workbench.services.matrix",
     "workbench.services.return_context",
+    "workbench.services.themes",
+    "workbench.services.theme_suggest",
+    "workbench.services.theme_analysis",
+    "workbench.services.kappa",
+    "workbench.services.agreement",
+    "workbench.services.learning",
+    "workbench.services.actions",
+    "workbench.services.demo_learning",
     "workbench.tui.autosave",
     "workbench.tui.preferences",
 ]
@@ -46,7 +55,7 @@ def test_module_does_not_import_textual(module: str) -> None:
 
 def test_schemas_import_nothing_of_ours() -> None:
     code = (
-        "import json, sys, schemas.tools, schemas.audit, schemas.bundle; "
+        "import json, sys, schemas.tools, schemas.audit, schemas.bundle, schemas.learning; "
         "print(json.dumps(sorted(m for m in sys.modules "
         "if m.split('.')[0] in {'workbench', 'audit_tools', 'exports'})))"
     )
