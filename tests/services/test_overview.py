@@ -14,10 +14,18 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit_tools import ToolRegistry
-from schemas.audit import Actor, AuditDetail, AuditPlan, FindingChange
+from schemas.audit import (
+    Actor,
+    AuditDetail,
+    AuditPlan,
+    FindingChange,
+    ModerationHeading,
+    VoiceSource,
+)
+from schemas.learning import TaggedKind
 from schemas.tools import NON_GRADE_ANSWERS, NOT_APPLICABLE, NOT_EVIDENCED
 from tests.conftest import cohort
-from workbench.services import audits, casework, returns
+from workbench.services import audits, casework, returns, themes
 from workbench.services.overview import Overview, overview, scale_overview
 from workbench.services.unit import unit_of_work
 from workbench.store.models import Action
@@ -347,3 +355,47 @@ def test_the_overview_service_does_not_import_textual() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert json.loads(result.stdout) == []
+
+
+def test_recurring_themes_across_audits(factory: sessionmaker[Session], recorded: Recorded) -> None:
+    """Tags on findings, voices and moderated grades, counted by audit and case in the database."""
+    later, earlier, da = (recorded.audits[k] for k in ("later", "earlier", "da"))
+
+    def finding_ids(audit: AuditDetail, case: int, agency: str, n: int) -> list[int]:
+        rid = returns.find_return(factory, audit.id, audit.cases[case].reference, agency)
+        return [f.id for f in returns.get_return(factory, rid).findings][:n]
+
+    def tag(kind: TaggedKind, target_id: int, code: str) -> None:
+        themes.set_tags(factory, ACTOR, kind, target_id, [code])
+
+    # Missing children: two findings in one case and one in another of 2026, one finding in
+    # 2025, and a child's voice in the domestic abuse audit: 3 audits, 4 cases, 4 findings.
+    for finding_id in finding_ids(later, 0, "police", 2) + finding_ids(later, 1, "school", 1):
+        tag(TaggedKind.FINDING, finding_id, "missing-children")
+    tag(TaggedKind.FINDING, finding_ids(earlier, 0, "gp", 1)[0], "missing-children")
+    voice = casework.add_voice(factory, ACTOR, da.cases[0].id, VoiceSource.CHILD, "I ran away")
+    tag(TaggedKind.VOICE, voice.id, "missing-children")
+    # Information sharing: three findings of one case.
+    for finding_id in finding_ids(later, 1, "police", 3):
+        tag(TaggedKind.FINDING, finding_id, "information-sharing")
+    # Housing: one moderation reason, no findings.
+    moderated = casework.set_moderated_grade(
+        factory,
+        ACTOR,
+        earlier.cases[1].id,
+        ModerationHeading.OVERALL,
+        grade="inadequate",
+        reasons="Family moved three times; no housing referral",
+        expected_version=0,
+    )
+    tag(TaggedKind.MODERATION, moderated.id, "housing")
+
+    view = overview(factory, today=TODAY)
+    assert [
+        (t.code, t.audits, t.cases, t.findings, t.voices, t.moderation) for t in view.themes
+    ] == [
+        ("missing-children", 3, 4, 4, 1, 0),
+        ("information-sharing", 1, 1, 3, 0, 0),  # one audit and case, more mentions than housing
+        ("housing", 1, 1, 0, 0, 1),
+    ]
+    assert view.themes[0].label == "Missing children"

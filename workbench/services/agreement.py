@@ -52,11 +52,11 @@ def record_second_grade(
         if row is None:
             raise NotFoundError(f"no return with id {return_id}")
         definition = definition_of(row.case.audit.tool_version)
-        criterion = definition.tool.criterion(criterion_id)
-        if criterion is None:
+        if criterion_id not in definition.tool.criterion_ids:
             raise InvalidRequestError(
                 f"{criterion_id!r} is not a criterion of {definition.tool.title}"
             )
+        criterion = definition.tool.criterion(criterion_id)
         if not criterion.applies_to(row.agency_code):
             raise InvalidRequestError(f"{criterion_id} is not asked of {row.agency_code}")
         if grade not in definition.scale.answer_keys:
@@ -154,7 +154,8 @@ def agreement(
         )
     if comparison is Comparison.DOUBLE_GRADING:
         pairs = _double_graded_pairs(factory, audit_id)
-        order = list(definition.tool.criterion_ids)
+        # The tool's own order: criterion_ids is a set, whose order changes between runs.
+        order = [c.id for c in definition.tool.criteria]
     else:
         pairs = _moderated_pairs(factory, audit_id)
         order = [h.value for h in ModerationHeading]

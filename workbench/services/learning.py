@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Text, and_, exists, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Text, exists, func, or_, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -385,7 +385,7 @@ def list_learning(
         items = list(
             session.scalars(
                 select(LearningItem)
-                .where(and_(*conditions))
+                .where(*conditions)  # no conditions: the whole log
                 .order_by(LearningItem.raised_on.desc(), LearningItem.reference.desc())
             )
         )

@@ -1,5 +1,5 @@
-"""The subgroup's overview across audits: grade distributions, change since last time, concerns
-and actions, all counted in the database."""
+"""The subgroup's overview across audits: grade distributions, change since last time, concerns,
+actions and recurring themes, all counted in the database."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from sqlalchemy import String, case, cast, func, literal, select, union_all
+from sqlalchemy import String, Subquery, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from schemas.audit import AuditStatus, ConcernStatus, Schema
@@ -22,8 +22,14 @@ from workbench.store.models import (
     Audit,
     Case,
     Finding,
+    FindingTheme,
     ImmediateConcern,
+    ModeratedGrade,
+    ModerationTheme,
+    Theme,
     ToolVersion,
+    Voice,
+    VoiceTheme,
 )
 
 # An action is open until it is complete.
@@ -132,6 +138,18 @@ class AuditOverview(Schema):
     change: AuditChange | None
 
 
+class OverviewTheme(Schema):
+    """A theme across every audit: in how many audits and cases it was tagged, and how often."""
+
+    code: str
+    label: str
+    audits: int
+    cases: int
+    findings: int
+    voices: int
+    moderation: int
+
+
 class Overview(Schema):
     as_of: dt.date
     scales: tuple[ScaleOverview, ...]
@@ -141,6 +159,7 @@ class Overview(Schema):
     open_concerns: int = 0
     open_actions: int = 0
     overdue_actions: int = 0
+    themes: tuple[OverviewTheme, ...] = ()
 
     def scale(self, scale_id: str) -> ScaleOverview:
         for scale in self.scales:
@@ -312,6 +331,7 @@ def overview(factory: SessionFactory, *, today: dt.date | None = None) -> Overvi
             ).all()
         }
         agency_names = dict(session.execute(select(Agency.code, Agency.name)).all())
+        themes = _recurring_themes(session)
 
         # The newest version's title names a tool across its versions.
         tool_titles: dict[str, str] = {}
@@ -360,6 +380,7 @@ def overview(factory: SessionFactory, *, today: dt.date | None = None) -> Overvi
             audits=tuple(reversed(rows)),
             by_agency=tuple(sorted(by_agency, key=_by_scale_then_label)),
             by_tool=tuple(sorted(by_tool, key=_by_scale_then_label)),
+            themes=themes,
             **totals,
         )
 
@@ -383,6 +404,68 @@ def _change(before: AuditOverview, now: GradeBreakdown) -> AuditChange:
             )
             for level in now.levels
         ),
+    )
+
+
+def _theme_tags() -> Subquery:
+    """One row per tag in any audit: theme, audit, case and what was tagged."""
+    findings = (
+        select(
+            FindingTheme.theme_id.label("theme_id"),
+            Case.audit_id.label("audit_id"),
+            Case.id.label("case_id"),
+            literal("finding").label("kind"),
+        )
+        .join(Finding, Finding.id == FindingTheme.finding_id)
+        .join(AgencyReturn, AgencyReturn.id == Finding.return_id)
+        .join(Case, Case.id == AgencyReturn.case_id)
+    )
+    voices = (
+        select(VoiceTheme.theme_id, Case.audit_id, Case.id, literal("voice"))
+        .join(Voice, Voice.id == VoiceTheme.voice_id)
+        .join(Case, Case.id == Voice.case_id)
+    )
+    moderation = (
+        select(ModerationTheme.theme_id, Case.audit_id, Case.id, literal("moderation"))
+        .join(ModeratedGrade, ModeratedGrade.id == ModerationTheme.moderated_grade_id)
+        .join(Case, Case.id == ModeratedGrade.case_id)
+    )
+    return union_all(findings, voices, moderation).subquery("tags")
+
+
+def _recurring_themes(session: Session) -> tuple[OverviewTheme, ...]:
+    """Every theme tagged anywhere, in one grouped statement: the ones found in most audits
+    (then most cases) first, as the subgroup asks "what keeps coming up?"."""
+    tags = _theme_tags()
+    t = tags.c
+    audits = func.count(func.distinct(t.audit_id))
+    cases = func.count(func.distinct(t.case_id))
+    rows = session.execute(
+        select(
+            Theme.code,
+            Theme.label,
+            audits,
+            cases,
+            func.count().filter(t.kind == "finding"),
+            func.count().filter(t.kind == "voice"),
+            func.count().filter(t.kind == "moderation"),
+        )
+        .select_from(tags)
+        .join(Theme, Theme.id == t.theme_id)
+        .group_by(Theme.code, Theme.label)
+        .order_by(audits.desc(), cases.desc(), func.count().desc(), Theme.code)
+    ).all()
+    return tuple(
+        OverviewTheme(
+            code=code,
+            label=label,
+            audits=int(n_audits),
+            cases=int(n_cases),
+            findings=int(findings),
+            voices=int(voices),
+            moderation=int(moderation),
+        )
+        for code, label, n_audits, n_cases, findings, voices, moderation in rows
     )
 
 
