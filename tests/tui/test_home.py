@@ -23,6 +23,7 @@ from workbench.services.audits import create_audit
 from workbench.services.returns import find_return, record_finding, submit_return
 from workbench.store.engine import make_engine, make_session_factory
 from workbench.tui.app import WorkbenchApp, make_app
+from workbench.tui.commands import screen_verbs
 from workbench.tui.home import EMPTY_MESSAGE, HomeScreen
 
 SIZE = (80, 24)
@@ -181,9 +182,13 @@ async def test_bindings_have_tooltips_and_q_quits(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         active = {b.binding.key: b.binding for b in app.active_bindings.values()}
-        for key in ("r", "q"):
+        for key in ("r", "v", "l", "a", "q"):
             assert active[key].tooltip, f"binding {key!r} has no tooltip"
-            assert active[key].show
+        assert active["q"].show and active["l"].show and active["a"].show
+        # Kept off the 80-column footer, but still offered by the palette.
+        assert not active["r"].show and not active["v"].show
+        verbs = {verb.name for verb in screen_verbs(app.screen)}
+        assert {"Refresh", "Vocabulary", "Learning", "Actions"} <= verbs
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running

@@ -33,11 +33,12 @@ from schemas.audit import (
     LevelOfNeed,
     Send,
 )
+from schemas.learning import ActionIn, TaggedKind
 from schemas.tools import NON_GRADE_ANSWERS
 from tests.conftest import cohort
 from tests.tui.pilot_helpers import settle
 from workbench.config import Settings
-from workbench.services import audits, casework, returns
+from workbench.services import actions, audits, casework, returns, themes
 from workbench.services.overview import overview
 from workbench.services.unit import unit_of_work
 from workbench.store.models import Agency
@@ -151,7 +152,42 @@ def build_audits(
         who_told="Duty team manager",
         told_at=dt.datetime(2026, 2, 10, 14, 0, tzinfo=dt.UTC),
     )
+    _tag_and_act(factory, earlier, later)
     return {"earlier": earlier, "later": later, "da": da}, answers
+
+
+def _tag_and_act(factory: sessionmaker[Session], earlier: AuditDetail, later: AuditDetail) -> None:
+    """Missing children in both CSE audits (three cases), information sharing in one case of
+    2026; two actions on 2026, one of them overdue on TODAY."""
+
+    def first_findings(audit: AuditDetail, case: int, agency: str, n: int) -> list[int]:
+        rid = returns.find_return(factory, audit.id, audit.cases[case].reference, agency)
+        return [f.id for f in returns.get_return(factory, rid).findings][:n]
+
+    tagged = [
+        *((f, "missing-children") for f in first_findings(later, 0, "police", 2)),
+        *((f, "missing-children") for f in first_findings(later, 1, "gp", 1)),
+        *((f, "missing-children") for f in first_findings(earlier, 0, "school", 1)),
+        *((f, "information-sharing") for f in first_findings(later, 1, "police", 1)),
+    ]
+    for finding_id, code in tagged:
+        themes.set_tags(factory, ACTOR, TaggedKind.FINDING, finding_id, [code])
+    for description, due in (
+        ("Refresh the missing-from-home protocol", dt.date(2026, 5, 1)),
+        ("Return interviews within 72 hours", dt.date(2026, 7, 1)),
+    ):
+        actions.add_action(
+            factory,
+            ACTOR,
+            ActionIn(
+                description=description,
+                owner_name="Named owner",
+                owner_agency="police",
+                due_on=due,
+                audit_id=later.id,
+            ),
+            today=TODAY,
+        )
 
 
 def top_share(pairs: list[tuple[str, str]]) -> float:
@@ -223,6 +259,23 @@ async def test_overview_shows_the_stored_figures(
 
         summary = str(screen.query_one("#summary", Static).render())
         assert "3 audits" in summary and "open immediate concerns 1" in summary
+        assert "open actions 2, overdue 1" in summary
+        assert rows[str(later.id)][5] == "2, 1 late"
+
+        # Open and overdue actions by audit, and the themes that keep coming up.
+        actions_shown = str(screen.query_one("#actions", Static).render())
+        assert actions_shown.splitlines() == [
+            "2 open, 1 overdue (as of 1 Jun 2026)",
+            "  CSE audit 2026: 2 open, 1 overdue",
+        ]
+        themes_shown = str(screen.query_one("#themes", Static).render()).splitlines()
+        assert [" ".join(line.split()) for line in themes_shown] == [
+            "Missing children 2 audits 3 cases 4 findings",
+            "Information sharing 1 audit 1 case 1 finding",
+        ]
+        current = screen.current
+        assert current is not None
+        assert [t.code for t in current.themes] == ["missing-children", "information-sharing"]
 
         # Moving to the domestic abuse audit: nothing earlier on that tool to compare with.
         table = screen.query_one("#audits", DataTable)

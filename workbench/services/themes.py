@@ -191,6 +191,24 @@ def delete_unused_theme(factory: SessionFactory, actor: Actor, code: str) -> Non
         session.delete(theme)
 
 
+def tags_for_return(factory: SessionFactory, return_id: int) -> dict[int, tuple[str, ...]]:
+    """The themes on every finding of one return in one read: finding id -> codes, sorted.
+
+    Findings without a theme are left out. For a screen that shows each criterion's themes."""
+    with unit_of_work(factory) as session:
+        rows = session.execute(
+            select(FindingTheme.finding_id, Theme.code)
+            .join(Theme, FindingTheme.theme_id == Theme.id)
+            .join(Finding, FindingTheme.finding_id == Finding.id)
+            .where(Finding.return_id == return_id)
+            .order_by(FindingTheme.finding_id, Theme.code)
+        )
+        tags: dict[int, list[str]] = {}
+        for finding_id, code in rows:
+            tags.setdefault(finding_id, []).append(code)
+    return {finding_id: tuple(codes) for finding_id, codes in tags.items()}
+
+
 __all__ = [
     "delete_unused_theme",
     "list_themes",
@@ -198,6 +216,7 @@ __all__ = [
     "set_tags",
     "suggest_for",
     "suggest_for_text",
+    "tags_for_return",
     "tags_of",
     "text_of",
 ]

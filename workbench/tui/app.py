@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session, sessionmaker
 from textual.app import App
 from textual.binding import Binding
@@ -34,8 +36,11 @@ class WorkbenchApp(App[None]):
         registry: ToolRegistry | None = None,
         *,
         database_label: str = "",
+        today: dt.date | None = None,
     ) -> None:
+        """`today` fixes the date overdue actions count from (for tests); None is the real date."""
         super().__init__()
+        self._today = today
         self.settings = settings
         self.factory = factory
         self._tool_registry = registry
@@ -45,6 +50,11 @@ class WorkbenchApp(App[None]):
         # The entry point already knows how to describe the database without its password,
         # so the label is passed in rather than worked out from the engine here.
         self.sub_title = database_label
+
+    def today(self) -> dt.date:
+        """The date actions turn overdue against: read each time, so a session left open
+        overnight counts from the new day."""
+        return self._today or dt.date.today()
 
     @property
     def registry(self) -> ToolRegistry:

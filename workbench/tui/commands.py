@@ -22,6 +22,8 @@ SHOW_KEYS = "Show every key"
 # Textual already lists among its system commands.
 # The palette offers "Show every key" and the theme switch itself, so the app's own keys for
 # them (F1, F2) are left out rather than listed twice.
+# Verbs kept off a crowded footer (so it fits 80 columns) that the palette still offers.
+_OFF_FOOTER_VERBS = {"refresh", "vocabulary"}
 _LEFT_OUT = {
     "command_palette",
     "app.command_palette",
@@ -59,7 +61,7 @@ def screen_verbs(screen: Screen[Any]) -> Iterator[Verb]:
         binding = active.binding
         if (
             binding.system
-            or not binding.show
+            or not (binding.show or binding.action in _OFF_FOOTER_VERBS)
             or not active.enabled
             or not binding.description
             or binding.action in _LEFT_OUT

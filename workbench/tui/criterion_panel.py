@@ -52,6 +52,10 @@ class CriterionPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="position", markup=False)
+        # Near the top, so the themes stay in view above the long guidance.
+        themes = Static("", id="themes", markup=False)
+        themes.display = False
+        yield themes
         yield Static("", id="question", markup=False)
         yield Static("", id="guidance", markup=False)
         yield Static("", id="typical", markup=False)
@@ -107,6 +111,12 @@ class CriterionPanel(VerticalScroll):
             for n, key in enumerate(keys, start=1)
         )
         grades.highlighted = keys.index(chosen) if chosen in keys else 0
+
+    def show_themes(self, line: str) -> None:
+        """The themes the finding is tagged with, as one line; hidden while there are none."""
+        themes = self.query_one("#themes", Static)
+        themes.update(line)
+        themes.display = bool(line)
 
     def focus_scale(self, scroll_visible: bool = True) -> None:
         self.query_one("#grades", OptionList).focus(scroll_visible=scroll_visible)

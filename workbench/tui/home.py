@@ -63,13 +63,9 @@ class HomeScreen(Screen[None]):
     """Lists audits. The list is read in a worker thread so a slow database never freezes keys."""
 
     BINDINGS = [
-        Binding(
-            "r",
-            "refresh",
-            "Refresh",
-            tooltip="Read the list of audits again from the database",
-            id="home.refresh",
-        ),
+        # Enter comes first: the focused table binds Enter too, which puts the key ahead of
+        # the screen's others in the footer; first here, the footer's order no longer
+        # depends on whether the table had focus yet.
         Binding(
             "enter",
             "open_audit",
@@ -80,6 +76,16 @@ class HomeScreen(Screen[None]):
             # and whether it shows would depend on when the table took focus.
             priority=True,
         ),
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            tooltip="Read the list of audits again from the database",
+            id="home.refresh",
+            # Off the footer to keep it within 80 columns: the list re-reads itself whenever
+            # the screen comes back, and F1 and the palette still list the key.
+            show=False,
+        ),
         Binding("n", "plan", "New audit", tooltip="Create and plan an audit", id="home.plan"),
         Binding(
             "o",
@@ -87,6 +93,28 @@ class HomeScreen(Screen[None]):
             "Overview",
             tooltip="The subgroup's overview across audits",
             id="home.overview",
+        ),
+        Binding(
+            "l",
+            "learning_log",
+            "Learning",
+            tooltip="The learning log from every strand: search, add, edit and sign off",
+            id="home.learning",
+        ),
+        Binding(
+            "a",
+            "actions",
+            "Actions",
+            tooltip="Every action across audits, overdue first",
+            id="home.actions",
+        ),
+        Binding(
+            "v",
+            "vocabulary",
+            "Vocabulary",
+            tooltip="The theme vocabulary: add, edit, retire or delete themes",
+            id="home.vocabulary",
+            show=False,  # an audit lead's occasional task: in F1 help and the palette
         ),
         Binding("q", "app.quit", "Quit", tooltip="Close the workbench", id="home.quit"),
     ]
@@ -146,9 +174,32 @@ class HomeScreen(Screen[None]):
         plan_audit(self.app, on_created=lambda _detail: self.action_refresh())
 
     def action_overview(self) -> None:
+        from workbench.tui.app import WorkbenchApp
         from workbench.tui.overview_screen import OverviewScreen
 
-        self.app.push_screen(OverviewScreen(self._factory))
+        today = self.app.today() if isinstance(self.app, WorkbenchApp) else None
+        self.app.push_screen(OverviewScreen(self._factory, today=today))
+
+    def action_learning_log(self) -> None:
+        from workbench.tui.app import WorkbenchApp
+        from workbench.tui.learning_screen import LearningLogScreen
+
+        assert isinstance(self.app, WorkbenchApp)
+        self.app.push_screen(LearningLogScreen(self._factory, self.app.actor, self.app.today()))
+
+    def action_actions(self) -> None:
+        from workbench.tui.actions_screen import ActionsScreen
+        from workbench.tui.app import WorkbenchApp
+
+        assert isinstance(self.app, WorkbenchApp)
+        self.app.push_screen(ActionsScreen(self._factory, self.app.actor, self.app.today()))
+
+    def action_vocabulary(self) -> None:
+        from workbench.tui.app import WorkbenchApp
+        from workbench.tui.vocabulary_screen import VocabularyScreen
+
+        assert isinstance(self.app, WorkbenchApp)
+        self.app.push_screen(VocabularyScreen(self._factory, self.app.actor))
 
     def on_screen_suspend(self) -> None:
         self._away = True

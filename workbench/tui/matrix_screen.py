@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -132,6 +133,20 @@ class AuditScreen(Screen[None]):
             "Concerns",
             tooltip="Open immediate concerns for this audit, to follow up or close",
             id="audit.concerns",
+        ),
+        Binding(
+            "t",
+            "themes",
+            "Themes",
+            tooltip="Recurring themes, where they fall by agency and grade, and since last time",
+            id="audit.themes",
+        ),
+        Binding(
+            "k",
+            "agreement",
+            "Agreement",
+            tooltip="Agreement between graders: agencies against the panel, and double grading",
+            id="audit.agreement",
         ),
         Binding("r", "refresh", "Refresh", tooltip="Read the matrix again", id="audit.refresh"),
         Binding("escape", "back", "Back", tooltip="Back to the previous screen", id="audit.back"),
@@ -360,6 +375,18 @@ class AuditScreen(Screen[None]):
         from workbench.tui.concerns_screen import ConcernsScreen  # its own module, as above
 
         self.app.push_screen(ConcernsScreen(self._factory, self._actor, self.audit_id))
+
+    def action_themes(self) -> None:
+        from workbench.tui.app import WorkbenchApp  # the app imports the screens, not back
+        from workbench.tui.audit_themes_screen import AuditThemesScreen
+
+        today = self.app.today() if isinstance(self.app, WorkbenchApp) else dt.date.today()
+        self.app.push_screen(AuditThemesScreen(self._factory, self._actor, self.audit_id, today))
+
+    def action_agreement(self) -> None:
+        from workbench.tui.agreement_view import AgreementView
+
+        self.app.push_screen(AgreementView(self._factory, self.audit_id))
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:

@@ -19,8 +19,9 @@ from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker, WorkerState
 
 from schemas.audit import Actor, ModeratedGradeOut, ModerationHeading
+from schemas.learning import TaggedKind
 from schemas.tools import GradeScale
-from workbench.services.casework import set_moderated_grade
+from workbench.services.casework import moderated_grades, set_moderated_grade
 from workbench.services.errors import StaleModeratedGradeError
 from workbench.services.matrix import (
     CaseModeration,
@@ -28,9 +29,12 @@ from workbench.services.matrix import (
     HeadingModeration,
     case_moderation,
 )
+from workbench.services.themes import list_themes, tags_of
+from workbench.tui.agreement_view import AgreementView
 from workbench.tui.concern_flow import ConcernFlow
 from workbench.tui.feedback import EXPECTED_FAILURES, explain, unexpected
 from workbench.tui.matrix_screen import GradeTable, grade_short
+from workbench.tui.theme_picker import TagFlow, Tagging, read_tagging, themes_line
 
 DISAGREEMENT_MARK = "!"
 UNSAVED_MARK = "*"
@@ -145,6 +149,22 @@ class ModerationScreen(Screen[None]):
             id="moderation.concern",
         ),
         Binding(
+            # A control key, so it works while the reasons box has the focus.
+            "ctrl+o",
+            "agreement",
+            "Agreement",
+            tooltip="Agreement between graders across this audit: agencies against the panel",
+            id="moderation.agreement",
+        ),
+        Binding(
+            # A control key, so it works while the reasons box has the focus.
+            "ctrl+r",
+            "themes",
+            "Tag themes",
+            tooltip="Tag the saved moderated grade of this heading with themes from its reasons",
+            id="moderation.themes",
+        ),
+        Binding(
             "escape",
             "back",
             "Back",
@@ -177,6 +197,21 @@ class ModerationScreen(Screen[None]):
         current: ModeratedGradeOut
         mine: Draft
 
+    @dataclass
+    class TagsLoaded(Message):
+        """The themes on each heading's stored moderated grade, and every theme's label."""
+
+        tags: dict[ModerationHeading, tuple[str, ...]]
+        labels: dict[str, str]
+
+    @dataclass
+    class TaggingReady(Message):
+        tagging: Tagging
+
+    @dataclass
+    class TaggingRefused(Message):
+        reason: str
+
     def __init__(self, factory: sessionmaker[Session], actor: Actor, case_id: int) -> None:
         super().__init__()
         self._factory = factory
@@ -187,6 +222,11 @@ class ModerationScreen(Screen[None]):
         self.editing = ModerationHeading.OVERALL
         self._warned_unsaved = False
         self._options_for: str | None = None
+        self.heading_tags: dict[ModerationHeading, tuple[str, ...]] = {}
+        # Stored moderated grade id -> its heading, learnt when tagging starts.
+        self._grade_headings: dict[int, ModerationHeading] = {}
+        self._theme_labels: dict[str, str] = {}
+        self._tag_flow = TagFlow(self, factory, actor, self._tagged)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -235,6 +275,8 @@ class ModerationScreen(Screen[None]):
             self.post_message(self.LoadFailed(reason))
         elif event.worker.group == "moderation.save":
             self.post_message(self.SaveFailed(self.editing, reason))
+        elif event.worker.group in ("moderation.tags", "moderation.themes"):
+            self.post_message(self.TaggingRefused(f"Could not read the themes: {reason}"))
 
     @on(LoadFailed)
     def _load_failed(self, event: LoadFailed) -> None:
@@ -252,6 +294,7 @@ class ModerationScreen(Screen[None]):
         # The editor follows the lead, not the database: typed text is never replaced.
         if first or self.editing not in self.drafts:
             self._load_editor(self.editing)
+        self.load_tags()
 
     def _show(self, sheet: CaseModeration) -> None:
         self.sub_title = (
@@ -458,6 +501,7 @@ class ModerationScreen(Screen[None]):
             reasons.load_text(values.reasons)
         self._show_editing_label()
         self._show_state()
+        self._show_themes()
 
     def _show_editing_label(self) -> None:
         if self.sheet is None:
@@ -588,6 +632,78 @@ class ModerationScreen(Screen[None]):
                     self._load_editor(event.heading)
 
         self.app.push_screen(dialog, decided)
+
+    def action_agreement(self) -> None:
+        if self.sheet is None:
+            return
+        self.app.push_screen(AgreementView(self._factory, self.sheet.audit_id))
+
+    # --- themes -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="moderation.tags")
+    def load_tags(self) -> None:
+        labels = {theme.code: theme.label for theme in list_themes(self._factory)}
+        tags = {
+            grade.heading: tags_of(self._factory, TaggedKind.MODERATION, grade.id)
+            for grade in moderated_grades(self._factory, self.case_id)
+        }
+        self.post_message(self.TagsLoaded(tags, labels))
+
+    @on(TagsLoaded)
+    def _tags_loaded(self, event: TagsLoaded) -> None:
+        self.heading_tags = event.tags
+        self._theme_labels = event.labels
+        self._show_themes()
+
+    def _show_themes(self) -> None:
+        """The editing heading's themes on the reasons box's border."""
+        codes = self.heading_tags.get(self.editing, ())
+        self.query_one("#reasons", TextArea).border_title = themes_line(codes, self._theme_labels)
+
+    def action_themes(self) -> None:
+        if self.sheet is None:
+            return
+        self.prepare_tagging(self.editing, self.query_one("#reasons", TextArea).text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="moderation.themes")
+    def prepare_tagging(self, heading: ModerationHeading, reasons: str) -> None:
+        # Suggestions read the reasons on screen; the themes attach to the stored grade.
+        stored = next(
+            (g for g in moderated_grades(self._factory, self.case_id) if g.heading == heading),
+            None,
+        )
+        if stored is None:
+            message: Message = self.TaggingRefused(
+                f"Save a moderated grade for {heading.label} first (ctrl+s): "
+                "themes attach to a saved grade."
+            )
+        else:
+            self._grade_headings[stored.id] = heading
+            message = self.TaggingReady(
+                read_tagging(
+                    self._factory,
+                    TaggedKind.MODERATION,
+                    stored.id,
+                    reasons,
+                    f"moderated {heading.label}",
+                )
+            )
+        self.post_message(message)
+
+    @on(TaggingReady)
+    def _offer_tagging(self, event: TaggingReady) -> None:
+        self._tag_flow.offer(event.tagging)
+
+    @on(TaggingRefused)
+    def _tagging_refused(self, event: TaggingRefused) -> None:
+        self.notify(event.reason, title="No themes yet", severity="warning")
+
+    def _tagged(self, tagging: Tagging, codes: tuple[str, ...]) -> None:
+        heading = self._grade_headings.get(tagging.target_id)
+        if heading is not None:
+            self.heading_tags[heading] = codes
+        self._theme_labels.update(tagging.labels)
+        self._show_themes()
 
     def action_back(self) -> None:
         if self.drafts and not self._warned_unsaved:

@@ -1,4 +1,5 @@
-"""Subgroup overview: grades across audits as bars, change since last time, concerns, actions."""
+"""Subgroup overview: grades across audits as bars, change since last time, concerns, actions
+and the themes that keep recurring."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from workbench.services.overview import (
     GradeBreakdown,
     LevelChange,
     Overview,
+    OverviewTheme,
     ScaleOverview,
     overview,
 )
@@ -36,6 +38,11 @@ EMPTY_MESSAGE = (
     "(or run `workbench demo`), then press r here."
 )
 NO_PREVIOUS = "No earlier audit on the same tool to compare with."
+NO_THEMES = "No finding, voice or moderated grade is tagged with a theme yet."
+NO_ACTIONS = "No open actions."
+# How many recurring themes the overview lists: the subgroup asks what keeps coming up, and
+# a long tail of themes seen once answers a different question.
+TOP_THEMES = 5
 
 # Colours for a change: better, worse, no change. Fixed for the same reason as the bars.
 BETTER, WORSE, SAME = "#2e8540", "#c8332b", "dim"
@@ -104,6 +111,57 @@ def summary_text(view: Overview) -> Text:
     text.append(
         str(view.overdue_actions), style=("bold " + WORSE) if view.overdue_actions else "bold"
     )
+    return text
+
+
+def actions_text(view: Overview) -> Text:
+    """Open and overdue actions, then the audits they belong to, most overdue first."""
+    text = Text(no_wrap=False, end="")
+    if not view.open_actions:
+        text.append(NO_ACTIONS, style=SAME)
+        return text
+    text.append(f"{view.open_actions} open", style="bold")
+    text.append(", ")
+    text.append(
+        f"{view.overdue_actions} overdue", style=("bold " + WORSE) if view.overdue_actions else SAME
+    )
+    text.append(f" (as of {format_day(view.as_of)})", style=SAME)
+    with_actions = sorted(
+        (a for a in view.audits if a.open_actions),
+        key=lambda a: (-a.overdue_actions, -a.open_actions, a.title),
+    )
+    for row in with_actions:
+        text.append(f"\n  {row.title}: {row.open_actions} open")
+        if row.overdue_actions:
+            text.append(f", {row.overdue_actions} overdue", style=WORSE)
+    elsewhere = view.open_actions - sum(a.open_actions for a in view.audits)
+    if elsewhere:
+        text.append(f"\n  Not tied to an audit: {elsewhere} open", style=SAME)
+    return text
+
+
+def count_of(n: int, word: str, digits: int) -> str:
+    return f"{n:>{digits}} {word}{'' if n == 1 else 's'}"
+
+
+def themes_text(themes: tuple[OverviewTheme, ...], width: int) -> Text:
+    """The most widespread themes: in how many audits and cases, and how often tagged."""
+    text = Text(no_wrap=True, end="")
+    if not themes:
+        text.append(NO_THEMES, style=SAME)
+        return text
+    shown = themes[:TOP_THEMES]
+    label_width = max(12, min(max(len(t.label) for t in shown), width - 44))
+    for index, theme in enumerate(shown):
+        if index:
+            text.append("\n")
+        text.append(clip(theme.label, label_width).ljust(label_width))
+        # Padded to one width, so the counts line up in columns whatever the plural.
+        text.append(f"  {count_of(theme.audits, 'audit', 2):<9}", style="bold")
+        text.append(f"  {count_of(theme.cases, 'case', 3):<9}")
+        text.append(f"  {count_of(theme.findings, 'finding', 3)}", style=SAME)
+    if len(themes) > TOP_THEMES:
+        text.append(f"\n… and {len(themes) - TOP_THEMES} more themes", style=SAME)
     return text
 
 
@@ -192,6 +250,10 @@ class OverviewScreen(Screen[None]):
                 yield Static(id="change-title", classes="heading")
                 yield GradeBars(id="change-bars", colours=level_colours(4))
                 yield Static(id="change-levels")
+            yield Static("Actions", classes="heading")
+            yield Static(id="actions")
+            yield Static("Recurring themes across audits", classes="heading")
+            yield Static(id="themes")
             yield Vertical(id="distribution")
         yield Footer()
 
@@ -240,6 +302,8 @@ class OverviewScreen(Screen[None]):
         self.set_class(not view.audits, "-empty")
         self.query_one("#summary", Static).update(summary_text(view))
         self.query_one("#top-note", Static).update(top_grades_note(view))
+        self.query_one("#actions", Static).update(actions_text(view))
+        self.query_one("#themes", Static).update(themes_text(view.themes, self.size.width))
         first_load = self.query_one("#audits", DataTable).row_count == 0
         self._fill_table()
         await self._draw_distribution(view)
@@ -255,6 +319,9 @@ class OverviewScreen(Screen[None]):
         # The title column takes whatever the fixed columns leave, so it changes with the width.
         if self._overview is not None:
             self._fill_table()
+            self.query_one("#themes", Static).update(
+                themes_text(self._overview.themes, self.size.width)
+            )
 
     def _title_width(self) -> int:
         fixed = sum(width + CELL_PADDING for _, _, width in FIXED_COLUMNS)

@@ -29,15 +29,18 @@ from schemas.audit import (
     FindingOut,
     UnansweredCriterion,
 )
+from schemas.learning import TaggedKind
 from schemas.tools import Criterion
 from workbench.services.errors import SubmitRefusedError
 from workbench.services.return_context import ReturnContext, return_context
 from workbench.services.returns import record_finding, submit_return
+from workbench.services.themes import list_themes, tags_for_return
 from workbench.tui.autosave import Autosaver, SaveState
 from workbench.tui.concern_flow import ConcernFlow
 from workbench.tui.criterion_panel import TEXT_FIELDS, CriterionPanel
 from workbench.tui.feedback import explain, unexpected
 from workbench.tui.return_dialogs import Choice, ConflictDialog, UnansweredDialog
+from workbench.tui.theme_picker import TagFlow, Tagging, read_tagging, themes_line
 from workbench.tui.voices import VoicesScreen
 
 DEBOUNCE_SECONDS = 0.5
@@ -111,6 +114,14 @@ class ReturnScreen(Screen[None]):
             id="return.voices",
         ),
         Binding(
+            # A control key, so it works from inside a text field (ctrl+e is end of line there).
+            "ctrl+r",
+            "themes",
+            "Tag themes",
+            tooltip="Tag this finding with themes (suggested from its text, never applied unasked)",
+            id="return.themes",
+        ),
+        Binding(
             "escape",
             "back",
             "Back",
@@ -147,6 +158,21 @@ class ReturnScreen(Screen[None]):
     class ReadyToLeave(Message):
         """The flush before leaving finished; leave if nothing is left unsaved."""
 
+    @dataclass
+    class TagsLoaded(Message):
+        """The themes on the return's findings (finding id -> codes) and every theme's label."""
+
+        tags: dict[int, tuple[str, ...]]
+        labels: dict[str, str]
+
+    @dataclass
+    class TaggingReady(Message):
+        tagging: Tagging
+
+    @dataclass
+    class TaggingRefused(Message):
+        reason: str
+
     def __init__(self, factory: sessionmaker[Session], actor: Actor, return_id: int) -> None:
         super().__init__()
         self._factory = factory
@@ -161,6 +187,12 @@ class ReturnScreen(Screen[None]):
         self._read_only = ""
         self._panel = CriterionPanel(id="criterion")
         self._texts = self._panel.texts
+        # Criterion id -> finding id, learnt from the load and from every save: themes attach
+        # to a stored finding.
+        self._finding_ids: dict[str, int] = {}
+        self._tags: dict[int, tuple[str, ...]] = {}
+        self._theme_labels: dict[str, str] = {}
+        self._tag_flow = TagFlow(self, factory, actor, self._tagged)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -189,6 +221,7 @@ class ReturnScreen(Screen[None]):
         view = event.view
         self._view = view
         self._autosaver = Autosaver(view.agency_return.findings)
+        self._finding_ids = {f.criterion_id: f.id for f in view.agency_return.findings}
         self._read_only = view.read_only_reason
         self.sub_title = f"{view.agency_return.case_reference} · {view.agency_return.agency_code}"
         self.query_one("#body").loading = False
@@ -201,6 +234,7 @@ class ReturnScreen(Screen[None]):
         # Ready for a number key, but the question stays in view rather than the scale.
         self._panel.focus_scale(scroll_visible=False)
         self.refresh_bindings()
+        self.load_tags()
 
     @on(LoadFailed)
     def _show_load_failure(self, event: LoadFailed) -> None:
@@ -295,6 +329,14 @@ class ReturnScreen(Screen[None]):
         criteria_list = self.query_one("#criteria", OptionList)
         criteria_list.highlighted = criteria_list.get_option_index(criterion.id)
         self._refresh_marks()
+        self._show_themes()
+
+    def _show_themes(self) -> None:
+        if self._view is None:
+            return
+        finding_id = self._finding_ids.get(self._criterion.id)
+        codes = self._tags.get(finding_id, ()) if finding_id is not None else ()
+        self._panel.show_themes(themes_line(codes, self._theme_labels))
 
     # -- editing and saving ------------------------------------------------------------------
 
@@ -333,7 +375,7 @@ class ReturnScreen(Screen[None]):
             self.save_pending()
 
     def _save_one(self, criterion_id: str, change: FindingChange, version: int) -> FindingOut:
-        return record_finding(
+        stored = record_finding(
             self._factory,
             self._actor,
             self._return_id,
@@ -341,6 +383,8 @@ class ReturnScreen(Screen[None]):
             change,
             expected_version=version,
         )
+        self._finding_ids[criterion_id] = stored.id
+        return stored
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="return.save")
     def save_pending(self) -> None:
@@ -531,6 +575,65 @@ class ReturnScreen(Screen[None]):
             )
         )
 
+    # -- themes ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="return.tags")
+    def load_tags(self) -> None:
+        labels = {theme.code: theme.label for theme in list_themes(self._factory)}
+        self.post_message(self.TagsLoaded(tags_for_return(self._factory, self._return_id), labels))
+
+    @on(TagsLoaded)
+    def _tags_loaded(self, event: TagsLoaded) -> None:
+        self._tags = event.tags
+        self._theme_labels = event.labels
+        self._show_themes()
+
+    def action_themes(self) -> None:
+        if self._view is None:
+            return
+        self._capture()
+        criterion = self._criterion
+        # What is on screen now, saved or not: the auditor may still be typing.
+        text = "\n".join(
+            self._autosaver.value(criterion.id, field) for field in TEXT_FIELDS.values()
+        )
+        self.prepare_tagging(criterion.id, text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="return.themes")
+    def prepare_tagging(self, criterion_id: str, text: str) -> None:
+        # Themes attach to a stored finding: store what is outstanding first.
+        if self._autosaver.has_unsaved():
+            self._autosaver.flush(self._save_one)
+            self.post_message(self.SavesSettled())
+        finding_id = self._finding_ids.get(criterion_id)
+        if finding_id is None:
+            error = self._autosaver.error(criterion_id)
+            self.post_message(
+                self.TaggingRefused(
+                    f"This finding is not saved yet ({error}); ctrl+s tries again."
+                    if error
+                    else "Write or grade this finding first: themes attach to a saved finding."
+                )
+            )
+            return
+        tagging = read_tagging(
+            self._factory, TaggedKind.FINDING, finding_id, text, f"finding {criterion_id}"
+        )
+        self.post_message(self.TaggingReady(tagging))
+
+    @on(TaggingReady)
+    def _offer_tagging(self, event: TaggingReady) -> None:
+        self._tag_flow.offer(event.tagging)
+
+    @on(TaggingRefused)
+    def _tagging_refused(self, event: TaggingRefused) -> None:
+        self.notify(event.reason, title="No themes yet", severity="warning")
+
+    def _tagged(self, tagging: Tagging, codes: tuple[str, ...]) -> None:
+        self._tags[tagging.target_id] = codes
+        self._theme_labels.update(tagging.labels)
+        self._show_themes()
+
     def action_concern(self) -> None:
         if self._view is None:
             self.notify("The return is still loading; try again in a moment.")
@@ -581,6 +684,8 @@ class ReturnScreen(Screen[None]):
             self.post_message(self.LoadFailed(reason))
         elif event.worker.group == "return.submit":
             self.post_message(self.SubmitFailed(reason))
+        elif event.worker.group in ("return.themes", "return.tags"):
+            self.notify(f"Themes: {reason}", title="Themes not read", severity="error")
 
     async def on_unmount(self) -> None:
         # Leaving by any route, the app quitting included, ends here: store what is outstanding.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.text import Text
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,8 +16,11 @@ from textual.widgets import Footer, Header, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
 from schemas.audit import Actor, VoiceOut, VoiceSource
+from schemas.learning import TaggedKind
 from workbench.services.casework import add_voice, list_voices
+from workbench.services.themes import list_themes, tags_of
 from workbench.tui.feedback import explain
+from workbench.tui.theme_picker import TagFlow, Tagging, read_tagging, themes_line
 
 SOURCE_LABELS = {
     VoiceSource.CHILD: "Child",
@@ -28,14 +31,47 @@ SOURCE_LABELS = {
 NO_VOICES = "No voices recorded for this case yet."
 
 
-def voice_text(voice: VoiceOut) -> Text:
-    """One voice as the list shows it: who spoke, who recorded it and when, then the words."""
+def voice_text(voice: VoiceOut, themes: str = "") -> Text:
+    """One voice as the list shows it: who spoke, who recorded it and when, then the words
+    (and the line of themes it is tagged with, if any)."""
     when = voice.recorded_at
-    return Text.assemble(
+    text = Text.assemble(
         (SOURCE_LABELS[voice.source], "bold"),
         (f"  recorded by {voice.recorded_by}, {when.day} {when:%b %Y}\n", "dim"),
         voice.text,
     )
+    if themes:
+        text.append(f"\n{themes}", style="italic")
+    return text
+
+
+class VoiceItem(Static, can_focus=True):
+    """One recorded voice. Focusable, so a voice can be chosen (to tag it with themes)."""
+
+    BINDINGS = [
+        Binding("up", "step(-1)", "Previous voice", show=False, id="voices.up"),
+        Binding("down", "step(1)", "Next voice", show=False, id="voices.down"),
+    ]
+
+    @dataclass
+    class Chosen(Message):
+        voice_id: int
+
+    def __init__(self, voice: VoiceOut, themes: str = "") -> None:
+        super().__init__(voice_text(voice, themes), classes="voice")
+        self.voice = voice
+
+    def show_themes(self, themes: str) -> None:
+        self.update(voice_text(self.voice, themes))
+
+    def on_focus(self) -> None:
+        self.post_message(self.Chosen(self.voice.id))
+
+    def action_step(self, step: int) -> None:
+        if step < 0:
+            self.screen.focus_previous(VoiceItem)
+        else:
+            self.screen.focus_next(VoiceItem)
 
 
 class VoicesScreen(Screen[None]):
@@ -51,6 +87,14 @@ class VoicesScreen(Screen[None]):
             id="voices.record",
         ),
         Binding(
+            # A control key, so it works while the text box has the focus.
+            "ctrl+r",
+            "themes",
+            "Tag themes",
+            tooltip="Tag the chosen voice with themes (Tab or click to choose one)",
+            id="voices.themes",
+        ),
+        Binding(
             "escape",
             "back",
             "Back",
@@ -62,6 +106,12 @@ class VoicesScreen(Screen[None]):
     @dataclass
     class Listed(Message):
         voices: list[VoiceOut]
+        tags: dict[int, tuple[str, ...]] = field(default_factory=dict)
+        labels: dict[str, str] = field(default_factory=dict)
+
+    @dataclass
+    class TaggingReady(Message):
+        tagging: Tagging
 
     @dataclass
     class Recorded(Message):
@@ -88,6 +138,9 @@ class VoicesScreen(Screen[None]):
         self._case_id = case_id
         self._case_reference = case_reference
         self._discard_armed = False
+        self.chosen_voice: int | None = None
+        self._labels: dict[str, str] = {}
+        self._tag_flow = TagFlow(self, factory, actor, self._tagged)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -111,14 +164,59 @@ class VoicesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="voices.load")
     def load_voices(self) -> None:
-        self.post_message(self.Listed(list_voices(self._factory, self._case_id)))
+        voices = list_voices(self._factory, self._case_id)
+        labels = {theme.code: theme.label for theme in list_themes(self._factory)}
+        tags = {v.id: tags_of(self._factory, TaggedKind.VOICE, v.id) for v in voices}
+        self.post_message(self.Listed(voices, tags, labels))
 
     @on(Listed)
     def _show(self, event: Listed) -> None:
+        self._labels = event.labels
         box = self.query_one("#voices", VerticalScroll)
         box.remove_children(".voice")
-        box.mount_all(Static(voice_text(v), classes="voice") for v in event.voices)
+        box.mount_all(
+            VoiceItem(v, themes_line(event.tags.get(v.id, ()), event.labels)) for v in event.voices
+        )
         self.query_one("#empty").display = not event.voices
+        self._mark_chosen()
+
+    @on(VoiceItem.Chosen)
+    def _chosen(self, event: VoiceItem.Chosen) -> None:
+        self.chosen_voice = event.voice_id
+        self._mark_chosen()
+
+    def _mark_chosen(self) -> None:
+        for item in self.query(VoiceItem):
+            item.set_class(item.voice.id == self.chosen_voice, "-chosen")
+
+    def _item(self, voice_id: int) -> VoiceItem | None:
+        return next((item for item in self.query(VoiceItem) if item.voice.id == voice_id), None)
+
+    def action_themes(self) -> None:
+        item = self._item(self.chosen_voice) if self.chosen_voice is not None else None
+        if item is None:
+            self.query_one("#problem", Static).update(
+                "Choose a voice first: Tab to the list (or click one), then ctrl+r."
+            )
+            return
+        self.query_one("#problem", Static).update("")
+        voice = item.voice
+        self.prepare_tagging(voice.id, voice.text, f"{SOURCE_LABELS[voice.source]}'s voice")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="voices.themes")
+    def prepare_tagging(self, voice_id: int, text: str, subject: str) -> None:
+        tagging = read_tagging(self._factory, TaggedKind.VOICE, voice_id, text, subject)
+        self.post_message(self.TaggingReady(tagging))
+
+    @on(TaggingReady)
+    def _offer_tagging(self, event: TaggingReady) -> None:
+        self._tag_flow.offer(event.tagging)
+
+    def _tagged(self, tagging: Tagging, codes: tuple[str, ...]) -> None:
+        self._labels.update(tagging.labels)
+        item = self._item(tagging.target_id)
+        if item is not None:
+            item.show_themes(themes_line(codes, self._labels))
 
     def _source(self) -> VoiceSource:
         pressed = self.query_one("#source", RadioSet).pressed_button
@@ -154,7 +252,11 @@ class VoicesScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR:
             return
-        doing = {"voices.load": "read the voices", "voices.add": "record the voice"}
+        doing = {
+            "voices.load": "read the voices",
+            "voices.add": "record the voice",
+            "voices.themes": "read the themes",
+        }
         if event.worker.group in doing:
             self.post_message(self.Failed(doing[event.worker.group], explain(event.worker.error)))
 
