@@ -224,7 +224,19 @@ def load_learning(
     if code is not None:
         day = current.audit_day or today
         draft = learning.draft_from_theme(factory, current.id, code, today=min(day, today))
-        item = learning.create_learning_item(factory, CHAIR, draft)
+        item = learning.create_learning_item(
+            factory,
+            CHAIR,
+            draft.model_copy(
+                update={
+                    "learning": (
+                        "Exploitation was recognised late: older associates, missing "
+                        "episodes and school absence were recorded by separate agencies but "
+                        "not put together, so no disruption plan was made until a crisis."
+                    )
+                }
+            ),
+        )
         rec = actions.add_recommendation(
             factory,
             CHAIR,

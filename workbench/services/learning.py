@@ -175,7 +175,10 @@ def draft_from_theme(
     return LearningItemIn(
         raised_on=today,
         source=LearningSource.CASE_AUDIT,
-        learning=f"{theme.label}: {audit.title} found this in {theme.cases} of {cases} cases.",
+        learning=(
+            f"{theme.label} recurred in {theme.cases} of {cases} cases across "
+            f"{theme.agencies} agencies."
+        ),
         evidence=evidence,
         audit_id=audit_id,
         themes=(theme_code,),
