@@ -9,19 +9,24 @@ numbers are added to whatever the template already shows.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import _Footer, _Header
-from docx.shared import Cm, Pt
-from docx.table import Table, _Row
+from docx.shared import Cm, Length, Pt
+from docx.table import Table
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+from lxml.etree import SubElement  # type: ignore[import-untyped]
 
 from schemas.reports import DocumentMeta
 
@@ -46,6 +51,7 @@ def new_document(meta: DocumentMeta, template: Path | None = None) -> DocxDocume
         except Exception as exc:  # python-docx raises several kinds for a bad package
             raise TemplateError(f"{template}: not a Word template we can use ({exc})") from None
         _clear_body(document)
+        _ensure_styles(document)
     for section in document.sections:
         section.orientation = WD_ORIENT.PORTRAIT
         section.page_width, section.page_height = A4_WIDTH, A4_HEIGHT
@@ -63,6 +69,64 @@ def _clear_body(document: DocxDocument) -> None:
     for child in list(body):
         if child.tag != qn("w:sectPr"):
             body.remove(child)
+
+
+# The paragraph styles the exports use, with a plain look for any a template lacks: Word
+# saves only the styles a document has used, so a partnership's own template often has no
+# Caption or List Bullet, and python-docx refuses a style that is not defined.
+_NEEDED_STYLES: dict[str, tuple[float, bool, bool]] = {
+    # name: (size in points, bold, italic)
+    "Title": (24, True, False),
+    "Subtitle": (14, False, False),
+    "Heading 1": (16, True, False),
+    "Heading 2": (13, True, False),
+    "Heading 3": (11, True, False),
+    "Caption": (9, True, False),
+    "List Bullet": (0, False, False),
+    "List Number": (0, False, False),
+    "Quote": (0, False, True),
+}
+
+
+def _ensure_styles(document: DocxDocument) -> None:
+    styles = document.styles
+    for name, (size, bold, italic) in _NEEDED_STYLES.items():
+        if name in styles:
+            continue
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = styles["Normal"]
+        style.font.bold = bold or None
+        style.font.italic = italic or None
+        if size:
+            style.font.size = Pt(size)
+        if name.startswith("List"):
+            style.paragraph_format.left_indent = Cm(0.75)
+        if name.startswith(("Heading", "Title")):
+            style.paragraph_format.space_before = Pt(12)
+            style.paragraph_format.keep_with_next = True
+            level = name.removeprefix("Heading ")
+            if level.isdigit():
+                # The outline level is what a TOC field and the navigation pane look for.
+                outline = OxmlElement("w:outlineLvl")
+                outline.set(qn("w:val"), str(int(level) - 1))
+                style.element.get_or_add_pPr().append(outline)
+    if TABLE_STYLE not in styles and FALLBACK_TABLE_STYLE not in styles:
+        _add_grid_style(document)
+
+
+def _add_grid_style(document: DocxDocument) -> None:
+    grid = document.styles.add_style(FALLBACK_TABLE_STYLE, WD_STYLE_TYPE.TABLE)
+    tbl_pr = OxmlElement("w:tblPr")
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        line = OxmlElement(f"w:{edge}")
+        line.set(qn("w:val"), "single")
+        line.set(qn("w:sz"), "4")
+        line.set(qn("w:space"), "0")
+        line.set(qn("w:color"), "auto")
+        borders.append(line)
+    tbl_pr.append(borders)
+    grid.element.append(tbl_pr)
 
 
 def _free_paragraph(part: _Header | _Footer) -> Paragraph:
@@ -94,16 +158,44 @@ def _mark_footer(footer: _Footer, marking: str) -> None:
     _field(paragraph, "NUMPAGES")
 
 
-def _field(paragraph: Paragraph, instruction: str) -> None:
-    """A Word field (PAGE, NUMPAGES, TOC): Word and LibreOffice compute it when they open."""
-    field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), instruction)
-    run = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = "1"
-    run.append(text)
-    field.append(run)
-    paragraph._p.append(field)
+def _field(paragraph: Paragraph, instruction: str, cached: str = "1") -> None:
+    """A Word field (PAGE, NUMPAGES, SEQ): Word and LibreOffice compute it when they open.
+
+    A complex field (begin, instruction, separate, result, end) rather than w:fldSimple:
+    its cached result is an ordinary run, so readers that do not compute fields (python-docx,
+    text extraction, the identifier scan) still see the number. Every run of the field takes
+    the size of the words before it: LibreOffice draws the result in the begin run's format."""
+    size = _last_size(paragraph)
+    _field_begin(paragraph, instruction, size)
+    _sized_run(paragraph, size, cached)
+    _field_char(paragraph, "end", size)
+
+
+def _last_size(paragraph: Paragraph) -> Length | None:
+    sized = [run.font.size for run in paragraph.runs if run.font.size is not None]
+    return sized[-1] if sized else None
+
+
+def _sized_run(paragraph: Paragraph, size: Length | None, text: str = "") -> Run:
+    run: Run = paragraph.add_run(text)
+    if size is not None:
+        run.font.size = size
+    return run
+
+
+def _field_begin(paragraph: Paragraph, instruction: str, size: Length | None = None) -> None:
+    _field_char(paragraph, "begin", size)
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    _sized_run(paragraph, size)._r.append(instr)
+    _field_char(paragraph, "separate", size)
+
+
+def _field_char(paragraph: Paragraph, kind: str, size: Length | None = None) -> None:
+    char = OxmlElement("w:fldChar")
+    char.set(qn("w:fldCharType"), kind)
+    _sized_run(paragraph, size)._r.append(char)
 
 
 def _properties(document: DocxDocument, meta: DocumentMeta) -> None:
@@ -131,11 +223,68 @@ def title_page(document: DocxDocument, meta: DocumentMeta) -> None:
         document.add_paragraph(line)
 
 
+TOC_INSTRUCTION = 'TOC \\o "1-2" \\h \\z \\u'
+
+
 def table_of_contents(document: DocxDocument) -> None:
-    """A TOC field over the heading styles: Word fills it in when the document opens."""
+    """A TOC field over the heading styles. Word rebuilds it, with page numbers, when the
+    document opens (updateFields); until then, and in readers that never compute fields,
+    its cached result lists the headings, filled in by to_bytes once they are all written."""
     style = "TOC Heading" if _has_style(document, "TOC Heading") else "Heading 1"
     document.add_paragraph("Contents", style=style)
-    _field(document.add_paragraph(), 'TOC \\o "1-3" \\h \\z \\u')
+    _field_begin(document.add_paragraph(), TOC_INSTRUCTION)
+    _field_char(document.add_paragraph(), "end")
+    _update_fields_on_open(document)
+
+
+def _fill_contents(document: DocxDocument) -> None:
+    paragraphs = document.paragraphs
+    starts = [
+        index
+        for index, paragraph in enumerate(paragraphs)
+        if any(i.text.strip().startswith("TOC") for i in paragraph._p.xpath("./w:r/w:instrText"))
+    ]
+    if not starts:
+        return
+    index = starts[0]
+    end = paragraphs[index + 1]
+    if end.text:  # already filled
+        return
+    entries = [
+        (p.text, int(p.style.name.removeprefix("Heading ")))
+        for p in paragraphs[index + 2 :]
+        if p.style is not None and p.style.name in ("Heading 1", "Heading 2") and p.text
+    ]
+    for text, level in entries:
+        entry = end.insert_paragraph_before(text)
+        entry.paragraph_format.left_indent = Cm(0.8 * (level - 1))
+        entry.paragraph_format.space_after = Pt(2)
+        if level == 1:
+            for run in entry.runs:
+                run.bold = True
+
+
+# CT_Settings is a sequence: w:updateFields must come before these, or Word may refuse the file.
+_AFTER_UPDATE_FIELDS = (
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",
+    "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+    "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
+    "smartTagType", "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags",
+    "decimalSymbol", "listSeparator",
+)  # fmt: skip
+
+
+def _update_fields_on_open(document: DocxDocument) -> None:
+    settings = document.settings.element
+    if settings.find(qn("w:updateFields")) is not None:
+        return
+    flag = OxmlElement("w:updateFields")
+    flag.set(qn("w:val"), "true")
+    for child in settings:
+        if child.tag.rsplit("}", 1)[-1] in _AFTER_UPDATE_FIELDS:
+            child.addprevious(flag)
+            return
+    settings.append(flag)
 
 
 def _has_style(document: DocxDocument, name: str) -> bool:
@@ -151,22 +300,15 @@ def caption(document: DocxDocument, kind: str, text: str) -> Paragraph:
     return paragraph
 
 
-_SEQ_COUNTERS: dict[int, dict[str, int]] = {}
-
-
 def _seq(paragraph: Paragraph, kind: str) -> None:
     # The cached result is the right number, so readers that do not update fields (and tests)
-    # see the same numbering Word computes.
-    counters = _SEQ_COUNTERS.setdefault(id(paragraph.part), {})
-    counters[kind] = counters.get(kind, 0) + 1
-    field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), f"SEQ {kind} \\* ARABIC")
-    run = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = str(counters[kind])
-    run.append(text)
-    field.append(run)
-    paragraph._p.append(field)
+    # see the same numbering Word computes. Counted from the document itself rather than a
+    # module-level counter, which leaked and could restart mid-document when a build failed
+    # and a later document reused the id.
+    instruction = f"SEQ {kind} \\* ARABIC"
+    body = paragraph.part.element.body
+    number = sum(1 for i in body.iter(qn("w:instrText")) if (i.text or "").strip() == instruction)
+    _field(paragraph, instruction, cached=str(number + 1))
 
 
 def table(
@@ -178,35 +320,79 @@ def table(
     widths: Sequence[float] | None = None,
 ) -> Table:
     """A captioned table with a header row that repeats on every page."""
-    caption(document, "Table", title)
-    grid: Table = document.add_table(rows=1, cols=len(headers))
-    grid.style = TABLE_STYLE if _has_style(document, TABLE_STYLE) else FALLBACK_TABLE_STYLE
-    header = grid.rows[0]
-    _repeat_header(header)
-    for cell, text in zip(header.cells, headers, strict=True):
-        cell.text = str(text)
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
-    for values in rows:
-        cells = grid.add_row().cells  # type: ignore[no-untyped-call]
-        for cell, value in zip(cells, values, strict=True):
-            cell.text = "" if value is None else str(value)
+    title_paragraph = caption(document, "Table", title)
+    # The caption sits above its table: keep them on one page, apart from what went before.
+    title_paragraph.paragraph_format.keep_with_next = True
+    title_paragraph.paragraph_format.space_before = Pt(10)
+    grid: Table = document.add_table(rows=0, cols=len(headers))
+    tbl = grid._tbl
+    tbl.tblStyle_val = _table_style_id(document)
+    columns = tbl.tblGrid.gridCol_lst
     if widths:
-        for row in grid.rows:
-            for cell, width in zip(row.cells, widths, strict=False):
-                cell.width = Cm(width)
+        # LibreOffice lays a table out by its grid columns, Word by its cells: set both, and
+        # fixed layout so neither stretches the columns back to equal widths.
+        grid.autofit = False
+        for column, width in zip(columns, widths, strict=False):
+            column.w = Cm(width)
+    # Rows go straight into the XML, the very elements add_row and cell.text would make
+    # (each cell as wide as its grid column, its text in one run); python-docx builds them
+    # one checked element at a time, which made tables most of a long document's time.
+    cell_widths = [None if column.w is None else str(column.w.twips) for column in columns]
+    _table_row(tbl, [str(text) for text in headers], cell_widths, header=True)
+    for values in rows:
+        if len(values) != len(headers):
+            raise ValueError(f"a row of {len(values)} cells in a table of {len(headers)} columns")
+        _table_row(tbl, ["" if v is None else str(v) for v in values], cell_widths)
     return grid
 
 
-def _repeat_header(row: _Row) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    tr_pr.append(flag)
+def _table_style_id(document: DocxDocument) -> str:
+    # One lookup by name, rather than the style setter's walk over every style.
+    styles = document.styles.element
+    for name in (TABLE_STYLE, FALLBACK_TABLE_STYLE):
+        style = styles.get_by_name(name)
+        if style is not None:
+            return str(style.styleId)
+    raise KeyError(f"no style with name '{FALLBACK_TABLE_STYLE}'")
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_RUN_BREAKS = re.compile(r"([\t\r\n])")
+
+
+def _table_row(
+    tbl: Any, texts: Sequence[str], widths: Sequence[str | None], *, header: bool = False
+) -> None:
+    tr = SubElement(tbl, f"{_W}tr")
+    if header:
+        # The header row repeats at the top of every page the table runs onto.
+        SubElement(SubElement(tr, f"{_W}trPr"), f"{_W}tblHeader", {f"{_W}val": "true"})
+    for text, width in zip(texts, widths, strict=True):
+        tc = SubElement(tr, f"{_W}tc")
+        if width is not None:
+            SubElement(
+                SubElement(tc, f"{_W}tcPr"), f"{_W}tcW", {f"{_W}w": width, f"{_W}type": "dxa"}
+            )
+        run = SubElement(SubElement(tc, f"{_W}p"), f"{_W}r")
+        if header:
+            SubElement(SubElement(run, f"{_W}rPr"), f"{_W}b")
+        # As python-docx writes a run's text: a tab or a line break is an element of its own.
+        for part in _RUN_BREAKS.split(text):
+            if part == "\t":
+                SubElement(run, f"{_W}tab")
+            elif part in ("\r", "\n"):
+                SubElement(run, f"{_W}br")
+            elif part:
+                t = SubElement(run, f"{_W}t")
+                t.text = part
+                if part.strip() != part:
+                    t.set(_SPACE, "preserve")
 
 
 def figure(document: DocxDocument, png: bytes, title: str, width_cm: float = 15.5) -> None:
     document.add_picture(io.BytesIO(png), width=Cm(width_cm))
+    document.paragraphs[-1].paragraph_format.keep_with_next = True  # the caption goes below
     caption(document, "Figure", title)
 
 
@@ -216,7 +402,7 @@ def bullets(document: DocxDocument, items: Sequence[str]) -> None:
 
 
 def to_bytes(document: DocxDocument) -> bytes:
+    _fill_contents(document)
     buffer = io.BytesIO()
     document.save(buffer)
-    _SEQ_COUNTERS.pop(id(document.part), None)
     return buffer.getvalue()

@@ -179,6 +179,13 @@ class AuditReportData(Schema):
     recommendations: tuple[RecommendationOut, ...]
     actions: tuple[ActionOut, ...]
     cohort_cases: tuple[CohortCase, ...]
+    agency_names: tuple[tuple[str, str], ...] = Field(
+        default=(),
+        description="(code, name) for the agencies named by code: action owners, learning items",
+    )
+    theme_labels: tuple[tuple[str, str], ...] = Field(
+        default=(), description="(code, label) for the theme codes named: themes, learning items"
+    )
 
 
 class BriefingData(Schema):
@@ -206,6 +213,9 @@ class LearningLogData(Schema):
     meta: DocumentMeta
     description: str = Field(description="what was selected, e.g. 'theme: Missing children'")
     entries: tuple[LearningLogEntry, ...]
+    agency_names: tuple[tuple[str, str], ...] = Field(
+        default=(), description="(code, name) for the agencies named by code: action owners"
+    )
 
 
 class AuditDone(Schema):
@@ -245,4 +255,11 @@ class SubgroupSummaryData(Schema):
     forward_plan: tuple[PlannedAudit, ...]
     for_the_board: tuple[str, ...] = Field(
         description="what goes to the full board or other boards: escalations and overdue actions"
+    )
+    agency_names: tuple[tuple[str, str], ...] = Field(
+        default=(),
+        description="(code, name) for the agencies named by code: action owners, learning items",
+    )
+    theme_labels: tuple[tuple[str, str], ...] = Field(
+        default=(), description="(code, label) for the theme codes named: themes, learning items"
     )

@@ -6,10 +6,12 @@ and never load SQLAlchemy or Textual when they do not need them.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -20,7 +22,9 @@ if TYPE_CHECKING:
 
     from audit_tools.registry import ToolRegistry
     from schemas.audit import Actor
+    from schemas.learning import LearningFilter
     from workbench.config import Settings
+    from workbench.services.exporting import ExportOptions, ExportResult
 
 app = typer.Typer(
     add_completion=False,
@@ -34,6 +38,10 @@ db_app = typer.Typer(help="The database: upgrade its schema.", no_args_is_help=T
 learning_app = typer.Typer(help="The learning log: list and search.", no_args_is_help=True)
 actions_app = typer.Typer(help="The action plan: owners, due dates, status.", no_args_is_help=True)
 themes_app = typer.Typer(help="The theme vocabulary.", no_args_is_help=True)
+export_app = typer.Typer(
+    help="Documents to share: the audit report, briefing, learning log and subgroup summary.",
+    no_args_is_help=True,
+)
 app.add_typer(tools_app, name="tools")
 app.add_typer(audits_app, name="audits")
 app.add_typer(bundle_app, name="bundle")
@@ -41,6 +49,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(learning_app, name="learning")
 app.add_typer(actions_app, name="actions")
 app.add_typer(themes_app, name="themes")
+app.add_typer(export_app, name="export")
 
 DbOption = Annotated[
     str | None,
@@ -297,6 +306,21 @@ def themes_list(json_out: JsonOption = False, db: DbOption = None) -> None:
     )
 
 
+def _learning_filter(
+    text: str, theme: str | None, agency: str | None, source: str | None, status: str | None
+) -> LearningFilter:
+    from pydantic import ValidationError
+
+    from schemas.learning import LearningFilter
+    from schemas.text import friendly_message
+
+    try:
+        return LearningFilter(text=text, theme=theme, agency=agency, source=source, status=status)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        raise CliError(f"--{error['loc'][0]}: {friendly_message(error)}", EXIT_BAD_INPUT) from None
+
+
 def _learning(
     db: str | None,
     text: str,
@@ -306,17 +330,9 @@ def _learning(
     status: str | None,
     json_out: bool,
 ) -> None:
-    from pydantic import ValidationError
-
-    from schemas.learning import LearningFilter
-    from schemas.text import friendly_message
     from workbench.services.learning import list_learning
 
-    try:
-        where = LearningFilter(text=text, theme=theme, agency=agency, source=source, status=status)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        raise CliError(f"--{error['loc'][0]}: {friendly_message(error)}", EXIT_BAD_INPUT) from None
+    where = _learning_filter(text, theme, agency, source, status)
     items = list_learning(_open_store(_settings(db))[0], where)
     if json_out:
         _print_json([i.model_dump(mode="json") for i in items])
@@ -469,6 +485,189 @@ def bundle_schema() -> None:
     from schemas.bundle import Bundle
 
     _print_json(Bundle.model_json_schema())
+
+
+# -- documents -------------------------------------------------------------------------------
+
+OutOption = Annotated[
+    Path, typer.Option("--out", help="The file to write (owner-only)", show_default=False)
+]
+ForOption = Annotated[
+    str,
+    typer.Option(
+        "--for", metavar="RECIPIENT", help="Who it is for: shown on it and recorded with it"
+    ),
+]
+OverrideOption = Annotated[
+    str | None,
+    typer.Option(
+        "--override-identifiers",
+        metavar="REASON",
+        help="Export although it holds text that looks like an identifier; the reason is "
+        "recorded in the change history",
+        show_default=False,
+    ),
+]
+AuditArgument = Annotated[str, typer.Argument(help="The audit's id or uid")]
+
+
+@contextmanager
+def _exporting(db: str | None) -> Iterator[tuple[sessionmaker[Session], Actor, ExportOptions]]:
+    """The store, who is acting and the partnership's options; export refusals become exits."""
+    from workbench.services.exporting import ExportInputError, ExportOptions, IdentifiersFoundError
+
+    try:
+        settings = _settings(db)
+        options = ExportOptions.from_settings(settings)
+        factory, _ = _open_store(settings)
+        yield factory, _actor(settings), options
+    except IdentifiersFoundError as exc:
+        # Where each one is, masked: the identifiers themselves never reach the terminal.
+        lines = [str(exc), *(f"  {hit}" for hit in exc.hits)]
+        raise CliError("\n".join(lines), EXIT_REFUSED) from None
+    except ExportInputError as exc:
+        raise CliError(str(exc), EXIT_BAD_INPUT) from None
+
+
+def _wrote(result: ExportResult, recipient: str) -> None:
+    size = f"{max(1, round(result.bytes_written / 1024))} KB"
+    kind = result.kind.replace("-", " ")
+    typer.echo(f"Wrote {result.path} ({kind}, {size})" + (f" for {recipient}" if recipient else ""))
+    if result.hits_overridden:
+        n = len(result.hits_overridden)
+        typer.echo(
+            f"{n} identifier-like item{'' if n == 1 else 's'} kept by override; "
+            "the reason is in the change history"
+        )
+
+
+def _day(option: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{option}: {value!r} is not a date (YYYY-MM-DD)", EXIT_BAD_INPUT) from None
+
+
+@export_app.command("report")
+def export_report(
+    audit: AuditArgument,
+    out: OutOption,
+    recipient: ForOption = "",
+    override: OverrideOption = None,
+    db: DbOption = None,
+) -> None:
+    """The audit report (Word): findings, grades, learning, recommendations and actions."""
+    from workbench.services import exporting
+
+    with _exporting(db) as (factory, actor, options):
+        result = exporting.export_report(
+            factory,
+            actor,
+            options,
+            _audit_id(factory, audit),
+            out,
+            recipient=recipient,
+            override_reason=override,
+        )
+    _wrote(result, recipient)
+
+
+@export_app.command("briefing")
+def export_briefing(
+    audit: AuditArgument,
+    out: OutOption,
+    recipient: ForOption = "",
+    override: OverrideOption = None,
+    db: DbOption = None,
+) -> None:
+    """The one-page lessons-learnt (7-minute) briefing for one audit (Word)."""
+    from workbench.services import exporting
+
+    with _exporting(db) as (factory, actor, options):
+        result = exporting.export_briefing(
+            factory,
+            actor,
+            options,
+            _audit_id(factory, audit),
+            out,
+            recipient=recipient,
+            override_reason=override,
+        )
+    _wrote(result, recipient)
+
+
+@export_app.command("learning-log")
+def export_learning_log(
+    out: OutOption,
+    theme: ThemeOption = None,
+    agency: AgencyOption = None,
+    source: SourceOption = None,
+    status: StatusOption = None,
+    items: Annotated[
+        list[str] | None,
+        typer.Option("--item", metavar="REF", help="Only this item (repeat for more)"),
+    ] = None,
+    file_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="docx, xlsx or csv; default from the --out suffix", show_default=False
+        ),
+    ] = None,
+    recipient: ForOption = "",
+    override: OverrideOption = None,
+    db: DbOption = None,
+) -> None:
+    """The learning log, whole, filtered or item by item, as Word, Excel or CSV."""
+    from workbench.services import exporting
+
+    filtered = any(v is not None for v in (theme, agency, source, status))
+    where = _learning_filter("", theme, agency, source, status) if filtered else None
+    with _exporting(db) as (factory, actor, options):
+        exporting.learning_log_format(out, file_format)  # a bad format before anything else
+        result = exporting.export_learning_log(
+            factory,
+            actor,
+            options,
+            out,
+            where=where,
+            item_references=tuple(items or ()),
+            file_format=file_format,
+            recipient=recipient,
+            override_reason=override,
+        )
+    _wrote(result, recipient)
+
+
+@export_app.command("summary")
+def export_summary(
+    start: Annotated[
+        str,
+        typer.Option("--from", metavar="DATE", help="First day (YYYY-MM-DD)", show_default=False),
+    ],
+    end: Annotated[
+        str, typer.Option("--to", metavar="DATE", help="Last day (YYYY-MM-DD)", show_default=False)
+    ],
+    out: OutOption,
+    recipient: ForOption = "",
+    override: OverrideOption = None,
+    db: DbOption = None,
+) -> None:
+    """The subgroup's summary of a period (Word): audits, learning, actions, forward plan."""
+    from workbench.services import exporting
+
+    first, last = _day("--from", start), _day("--to", end)
+    with _exporting(db) as (factory, actor, options):
+        result = exporting.export_summary(
+            factory,
+            actor,
+            options,
+            first,
+            last,
+            out,
+            recipient=recipient,
+            override_reason=override,
+        )
+    _wrote(result, recipient)
 
 
 # -- database --------------------------------------------------------------------------------

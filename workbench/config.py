@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     )
     actor: str = Field(default_factory=_default_actor, description="Who is acting, for history")
     agency: str | None = Field(default=None, description="The auditor's own agency code")
+    protective_marking: str = Field(
+        default="OFFICIAL-SENSITIVE", description="The marking in every exported document"
+    )
+    template_path: Path | None = Field(
+        default=None, description="A partnership's own Word template (.docx) for exports"
+    )
+    identifiers_file: Path | None = Field(
+        default=None,
+        description="A partnership's list of identifiers no export may contain, one per line",
+    )
+    partnership: str = Field(
+        default="Safeguarding children partnership", description="The name on exported documents"
+    )
 
     @property
     def sqlite_path(self) -> Path:

@@ -36,6 +36,8 @@ UI_FREE = [
     "workbench.services.learning",
     "workbench.services.actions",
     "workbench.services.demo_learning",
+    "workbench.services.identifier_scan",
+    "workbench.services.exporting",
     "workbench.tui.autosave",
     "workbench.tui.preferences",
 ]
