@@ -160,11 +160,16 @@ def _sentence(text: str) -> str:
 
 
 def _excerpts(document: DocxDocument, excerpts: Sequence[Excerpt]) -> None:
+    """One bullet per distinct note, with every return it came from: agencies often record
+    the same practice in the same words, and a report that repeats them hides the rest."""
+    grouped: dict[str, tuple[str, list[Excerpt]]] = {}
     for excerpt in excerpts:
-        paragraph = _paragraph(document, excerpt.text, style="List Bullet")
-        source = paragraph.add_run(
-            f" ({excerpt.case_reference}, {excerpt.agency}, {excerpt.criterion_id})"
-        )
+        text = " ".join(excerpt.text.split())
+        grouped.setdefault(text.casefold(), (text, []))[1].append(excerpt)
+    for text, sources in grouped.values():
+        paragraph = _paragraph(document, text, style="List Bullet")
+        where = "; ".join(f"{e.case_reference}, {e.agency}, {e.criterion_id}" for e in sources)
+        source = paragraph.add_run(f" ({where})")
         source.italic = True
         source.font.color.rgb = SOURCE_GREY
 
@@ -320,6 +325,8 @@ def _moderated(document: DocxDocument, data: AuditReportData) -> None:
         "For each case the panel agreed a moderated grade under each heading, with its "
         "reasons. Each agency's own grade is shown beside it, unchanged.",
     )
+    # Short level names keep a case's table to a page: the key to them is in section 3.
+    shorts = {level.label: level.short for level in data.scale.levels}
     for case in data.moderated:
         _heading(document, f"Case {case.reference} ({case.level_of_need})", 2)
         if not case.headings:
@@ -331,7 +338,10 @@ def _moderated(document: DocxDocument, data: AuditReportData) -> None:
             [
                 (
                     heading.heading,
-                    "\n".join(f"{agency}: {grade}" for agency, grade in heading.agency_grades)
+                    "; ".join(
+                        f"{agency}: {shorts.get(grade, grade)}"
+                        for agency, grade in heading.agency_grades
+                    )
                     or DASH,
                     heading.grade if heading.grade is not None else "Not graded",
                     heading.reasons or DASH,
@@ -600,11 +610,9 @@ def _learning(document: DocxDocument, data: AuditReportData) -> None:
 def _learning_row(item: LearningItemOut) -> tuple[str, ...]:
     evidence = item.evidence
     if item.evidence_links:
-        links = "; ".join(
-            f"{link.case_reference}, {link.agency}, {link.criterion_id}"
-            for link in item.evidence_links
-        )
-        evidence = f"{evidence}\nFindings: {links}" if evidence else f"Findings: {links}"
+        # The links themselves are in the learning log export; here, how much it rests on.
+        linked = _plural(len(item.evidence_links), "finding")
+        evidence = f"{evidence}\n{linked} linked as evidence" if evidence else f"{linked} linked"
     status = item.status.value.replace("-", " ").capitalize()
     if item.signed_off_by and item.signed_off_on:
         status += f" by {item.signed_off_by}, {_date(item.signed_off_on)}"

@@ -6,6 +6,7 @@ table that drops a row or mislabels a level fails.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import struct
@@ -24,7 +25,7 @@ from exports.audit_report import audit_report_docx, kappa_words
 from exports.charts import grade_distribution_chart, theme_frequency_chart
 from exports.document import TemplateError
 from schemas.learning import RecommendationOut
-from schemas.reports import AuditReportData
+from schemas.reports import AuditReportData, Excerpt
 from tests.exports import (
     captions,
     headings,
@@ -219,7 +220,7 @@ def test_moderated_grades_per_case(report: DocxDocument, report_data: AuditRepor
         header,
         [
             "Recognition of need and risk",
-            "Police: Good\nSchool: Inadequate",
+            "Police: 2 Good; School: 4 Inad.",
             "Requires improvement to be good",
             "Screening tool completed late after the second missing episode.",
         ],
@@ -227,7 +228,7 @@ def test_moderated_grades_per_case(report: DocxDocument, report_data: AuditRepor
     ]
     assert second[1] == [
         "Joint working and information sharing",
-        "Children's social care: Good\nCAMHS: Good",
+        "Children's social care: 2 Good; CAMHS: 2 Good",
         "Good",
         "Strategy meeting held within two days with all agencies.",
     ]
@@ -368,7 +369,7 @@ def test_learning_recommendations_and_actions(
         [
             "LL-2026-004",
             "Return-home interviews came too late to inform the plan.",
-            "Seen in two of the four cases.\nFindings: CSE-26-01, Children's social care, c2.1",
+            "Seen in two of the four cases.\n1 finding linked as evidence",
             "Open",
         ],
         [
@@ -646,3 +647,32 @@ def test_exports_load_matplotlib_only_when_drawing() -> None:
 
 def test_the_report_keeps_the_house_body_size(report: DocxDocument) -> None:
     assert report.styles["Normal"].font.size != Pt(10)  # only the briefing is compact
+
+
+def test_the_same_note_from_several_returns_is_one_bullet_naming_each(
+    report_data: AuditReportData,
+) -> None:
+    [first, *rest] = report_data.sections
+    same = "Strategy meeting held within  two days."
+    repeated = first.model_copy(
+        update={
+            "strengths": (
+                Excerpt(case_reference="C-01", agency="Police", criterion_id="c1.1", text=same),
+                Excerpt(
+                    case_reference="C-02",
+                    agency="School",
+                    criterion_id="c1.1",
+                    text="strategy meeting held within two days.",
+                ),
+                Excerpt(case_reference="C-02", agency="GP", criterion_id="c1.2", text="Other."),
+            )
+        }
+    )
+    data = report_data.model_copy(update={"sections": (repeated, *rest)})
+    document = Document(io.BytesIO(audit_report_docx(data)))
+    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    assert (
+        "Strategy meeting held within two days. (C-01, Police, c1.1; C-02, School, c1.1)" in bullets
+    )
+    assert "Other. (C-02, GP, c1.2)" in bullets
+    assert not any(b.startswith("strategy meeting") for b in bullets)
