@@ -362,7 +362,10 @@ class BodyWriter:
         else:
             run._r.add_t(text)
         if bold:
-            run.bold = True
+            # What run.bold = True writes, without its search through every run property.
+            properties = OxmlElement("w:rPr")
+            properties.append(OxmlElement("w:b"))
+            run._r.insert(0, properties)
         return run
 
     def labelled(self, label: str, text: str) -> Paragraph:
