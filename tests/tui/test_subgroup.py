@@ -666,7 +666,7 @@ async def test_palette_offers_the_screens_verbs_and_the_theme_switch(
         hits = [hit async for hit in provider.discover()]
         assert all(isinstance(h, DiscoveryHit) for h in hits)
         names = [h.text for h in hits]
-        assert names == ["Refresh", "Back", SHOW_KEYS, TOGGLE_THEME]
+        assert names == ["Refresh", "Export", "Back", SHOW_KEYS, TOGGLE_THEME]
         helps = {h.text: h.help for h in hits}
         assert helps["Refresh"] == "Read the figures again from the database (r)"
         found = [hit.text async for hit in provider.search("theme")]

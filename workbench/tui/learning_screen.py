@@ -158,6 +158,13 @@ class LearningLogScreen(Screen[None]):
         Binding(
             "slash", "search", "Search", tooltip="Type words to look for", id="learning.search"
         ),
+        Binding(
+            "x",
+            "export",
+            "Export",
+            tooltip="Write the items shown, as filtered, as Word, Excel or CSV",
+            id="learning.export",
+        ),
         Binding("r", "refresh", "Refresh", tooltip="Read the log again", id="learning.refresh"),
         Binding(
             "escape", "back", "Back", tooltip="Back to the previous screen", id="learning.back"
@@ -478,6 +485,30 @@ class LearningLogScreen(Screen[None]):
         self.notify(f"{event.item.reference} {event.what}.", timeout=3)
         self._keep = event.item.id
         self.action_refresh()
+
+    def action_export(self) -> None:
+        from workbench.tui.export_dialog import ExportScope
+        from workbench.tui.export_flow import start_export
+
+        # What is on screen is what goes out: the filter the list was last read with.
+        where = self.listing.where
+        start_export(
+            self, ExportScope.LEARNING_LOG, where=where, selection=self._selection_words(where)
+        )
+
+    def _selection_words(self, where: LearningFilter) -> str:
+        n = len(self.listing.items)
+        parts = [f'matching "{where.text.strip()}"'] if where.text.strip() else []
+        if where.theme:
+            parts.append(f"theme {self.choices.theme_label(where.theme)}")
+        if where.agency:
+            parts.append(f"agency {self.choices.agency_name(where.agency)}")
+        if where.source:
+            parts.append(f"source {where.source.label}")
+        if where.status:
+            parts.append(f"status {status_label(where.status)}")
+        items = f"{n} item{'' if n == 1 else 's'}"
+        return f"{items}: {', '.join(parts)}" if parts else f"all {items} in the log"
 
     def action_back(self) -> None:
         # Escape in the search box leaves the box, not the screen.

@@ -148,6 +148,13 @@ class AuditScreen(Screen[None]):
             tooltip="Agreement between graders: agencies against the panel, and double grading",
             id="audit.agreement",
         ),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            tooltip="Write the audit report or the one-page briefing (Word)",
+            id="audit.export",
+        ),
         Binding("r", "refresh", "Refresh", tooltip="Read the matrix again", id="audit.refresh"),
         Binding("escape", "back", "Back", tooltip="Back to the previous screen", id="audit.back"),
     ]
@@ -387,6 +394,13 @@ class AuditScreen(Screen[None]):
         from workbench.tui.agreement_view import AgreementView
 
         self.app.push_screen(AgreementView(self._factory, self.audit_id))
+
+    def action_export(self) -> None:
+        from workbench.tui.export_dialog import ExportScope
+        from workbench.tui.export_flow import start_export
+
+        title = self.matrix.title if self.matrix is not None else ""
+        start_export(self, ExportScope.AUDIT, title=title, audit_id=self.audit_id)
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:

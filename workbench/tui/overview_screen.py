@@ -203,6 +203,13 @@ class OverviewScreen(Screen[None]):
             id="overview.refresh",
         ),
         Binding(
+            "e",
+            "export",
+            "Export",
+            tooltip="Write the subgroup summary for a period",
+            id="overview.export",
+        ),
+        Binding(
             "escape",
             "back",
             "Back",
@@ -268,6 +275,12 @@ class OverviewScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_export(self) -> None:
+        from workbench.tui.export_dialog import ExportScope
+        from workbench.tui.export_flow import start_export
+
+        start_export(self, ExportScope.SUMMARY)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="overview.load")
     def load_overview(self) -> None:
