@@ -147,6 +147,8 @@ class AuditScreen(Screen[None]):
             "Agreement",
             tooltip="Agreement between graders: agencies against the panel, and double grading",
             id="audit.agreement",
+            # an occasional view, also on the moderation screen: F1 and the palette list it
+            show=False,
         ),
         Binding(
             "e",
@@ -155,7 +157,16 @@ class AuditScreen(Screen[None]):
             tooltip="Write the audit report or the one-page briefing (Word)",
             id="audit.export",
         ),
-        Binding("r", "refresh", "Refresh", tooltip="Read the matrix again", id="audit.refresh"),
+        # Off the footer, which has no room left at 80 columns: the matrix re-reads itself when
+        # the screen comes back, and F1 and the palette still offer the key.
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            tooltip="Read the matrix again",
+            id="audit.refresh",
+            show=False,
+        ),
         Binding("escape", "back", "Back", tooltip="Back to the previous screen", id="audit.back"),
     ]
 
