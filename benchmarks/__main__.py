@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from benchmarks import (
     bundle_import,
     grade_distribution,
+    learning_log_export,
+    report_export,
     save_latency,
     startup,
     theme_grid,
@@ -23,6 +25,9 @@ FIGURES: dict[str, Callable[[bool], Figure]] = {
     startup.NAME: startup.run,
     tui_launch.NAME: tui_launch.run,
     save_latency.NAME: save_latency.run,
+    report_export.NAME: report_export.run,
+    learning_log_export.DOCX_NAME: learning_log_export.run_docx,
+    learning_log_export.XLSX_NAME: learning_log_export.run_xlsx,
 }
 
 

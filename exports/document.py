@@ -21,8 +21,8 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.section import _Footer, _Header
-from docx.shared import Cm, Length, Pt
+from docx.section import Section, _Footer, _Header
+from docx.shared import Cm, Emu, Length, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
@@ -324,7 +324,7 @@ def table(
     # The caption sits above its table: keep them on one page, apart from what went before.
     title_paragraph.paragraph_format.keep_with_next = True
     title_paragraph.paragraph_format.space_before = Pt(10)
-    grid: Table = document.add_table(rows=0, cols=len(headers))
+    grid: Table = document._body.add_table(0, len(headers), _text_width(document))
     tbl = grid._tbl
     tbl.tblStyle_val = _table_style_id(document)
     columns = tbl.tblGrid.gridCol_lst
@@ -344,6 +344,20 @@ def table(
             raise ValueError(f"a row of {len(values)} cells in a table of {len(headers)} columns")
         _table_row(tbl, ["" if v is None else str(v) for v in values], cell_widths)
     return grid
+
+
+def _text_width(document: DocxDocument) -> Length:
+    # What Document.add_table spreads the columns over, found without its search of the whole
+    # body for section breaks, which grew with every paragraph of a long document. The body's
+    # own sectPr is the last section's, whose width add_table takes.
+    sect_pr = document.element.body.sectPr
+    if sect_pr is not None:
+        section = Section(sect_pr, document.part)
+        page, left, right = section.page_width, section.left_margin, section.right_margin
+        if page is not None and left is not None and right is not None:
+            return Emu(page - left - right)
+    width: Length = document._block_width
+    return width
 
 
 def _table_style_id(document: DocxDocument) -> str:

@@ -19,6 +19,9 @@ FIGURES = {
     "cli-startup",
     "tui-launch",
     "save-latency",
+    "report-export",
+    "learning-log-docx",
+    "learning-log-xlsx",
 }
 
 
