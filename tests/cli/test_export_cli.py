@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import shutil
 import sqlite3
 import stat
 from pathlib import Path
@@ -20,6 +21,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import select
 
 from schemas.audit import Actor
+from tests.exports.test_pdf import pdf_pages, to_pdf
 from workbench.cli import main
 from workbench.services.unit import unit_of_work
 from workbench.store.engine import make_engine, make_session_factory
@@ -331,3 +333,30 @@ def test_an_unknown_audit_is_refused(
 ) -> None:
     code, _, err = run(capsys, "export", "report", "999", "--out", str(out / "r.docx"), "--db", db)
     assert code == 1 and "no audit '999'" in err
+
+
+def test_every_word_export_of_the_demo_opens_in_libreoffice(
+    capsys: pytest.CaptureFixture[str], db: str, out: Path, tmp_path: Path
+) -> None:
+    """The real documents, from real (demo) data, convert to PDF: they open as a reader's
+    word processor would open them."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("LibreOffice not installed: cannot check the documents convert to PDF")
+    audit = first_audit(capsys, db)
+    today = dt.date.today()
+    commands = {
+        "report": ["report", str(audit["id"])],
+        "briefing": ["briefing", str(audit["id"])],
+        "log": ["learning-log"],
+        "summary": ["summary", "--from", str(today - dt.timedelta(days=365)), "--to", str(today)],
+    }
+    for name, args in commands.items():
+        target = out / f"{name}.docx"
+        code, _, err = run(capsys, "export", *args, "--out", str(target), "--db", db)
+        assert code == 0, err
+        pdf = to_pdf(office, target.read_bytes(), name, tmp_path)
+        pages = pdf_pages(pdf)
+        assert pages is None or pages >= 1
+        if name == "briefing" and pages is not None:
+            assert pages == 1, "the briefing must fit one page"

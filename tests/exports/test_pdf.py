@@ -25,7 +25,7 @@ def soffice() -> str:
     return found
 
 
-def _to_pdf(soffice: str, docx: bytes, name: str, tmp_path: Path) -> Path:
+def to_pdf(soffice: str, docx: bytes, name: str, tmp_path: Path) -> Path:
     source = tmp_path / f"{name}.docx"
     source.write_bytes(docx)
     out = tmp_path / "pdf"
@@ -53,7 +53,7 @@ def _to_pdf(soffice: str, docx: bytes, name: str, tmp_path: Path) -> Path:
     return pdf
 
 
-def _pages(pdf: Path) -> int | None:
+def pdf_pages(pdf: Path) -> int | None:
     """The page count from pdfinfo (poppler-utils), or None where it is not installed."""
     pdfinfo = shutil.which("pdfinfo")
     if pdfinfo is None:
@@ -69,8 +69,8 @@ def _pages(pdf: Path) -> int | None:
 def test_the_report_converts_to_pdf(
     soffice: str, tmp_path: Path, report_data: AuditReportData
 ) -> None:
-    pdf = _to_pdf(soffice, audit_report_docx(report_data), "report", tmp_path)
-    pages = _pages(pdf)
+    pdf = to_pdf(soffice, audit_report_docx(report_data), "report", tmp_path)
+    pages = pdf_pages(pdf)
     # Title, contents, the sections and the appendix on its own page.
     assert pages is None or pages >= 4
 
@@ -78,16 +78,16 @@ def test_the_report_converts_to_pdf(
 def test_an_empty_report_converts_to_pdf(
     soffice: str, tmp_path: Path, empty_report_data: AuditReportData
 ) -> None:
-    pdf = _to_pdf(soffice, audit_report_docx(empty_report_data), "empty", tmp_path)
-    pages = _pages(pdf)
+    pdf = to_pdf(soffice, audit_report_docx(empty_report_data), "empty", tmp_path)
+    pages = pdf_pages(pdf)
     assert pages is None or pages >= 1
 
 
 def test_the_briefing_fits_one_page(
     soffice: str, tmp_path: Path, briefing_data: BriefingData
 ) -> None:
-    pdf = _to_pdf(soffice, briefing_docx(briefing_data), "briefing", tmp_path)
-    pages = _pages(pdf)
+    pdf = to_pdf(soffice, briefing_docx(briefing_data), "briefing", tmp_path)
+    pages = pdf_pages(pdf)
     if pages is None:
         pytest.skip("pdfinfo (poppler-utils) not installed: cannot count the briefing's pages")
     assert pages == 1
