@@ -109,6 +109,29 @@ _HEADING_TITLES = {
 }
 
 
+# The words a person writes for the store's codes, where capitalising the code is not enough.
+_VALUE_LABELS: dict[enum.Enum, str] = {
+    AgeBand.UNBORN: "Unborn",
+    AgeBand.UNDER_5: "0-4 years",
+    AgeBand.PRIMARY: "5-10 years",
+    AgeBand.EARLY_TEEN: "11-15 years",
+    AgeBand.OLDER: "16-17 years",
+    Send.NONE: "No SEND",
+    Send.SEN_SUPPORT: "SEN support",
+    Send.EHCP: "EHC plan",
+    Send.NOT_KNOWN: "SEND not known",
+    Gender.NOT_KNOWN: "Not known",
+    AuditStatus.RETURNS: "Agency returns",
+}
+
+
+def value_label(value: enum.Enum) -> str:
+    """`child-in-need` as a person writes it: `Child in need`; the planning form, the
+    screens and the documents all use these words."""
+    words = str(value.value).replace("-", " ").replace("_", " ")
+    return _VALUE_LABELS.get(value, words.capitalize())
+
+
 class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True, frozen=True, extra="forbid")
 

@@ -227,6 +227,30 @@ class AgreementReport(Schema):
     overall: AgreementFigure | None = None
 
 
+# Landis & Koch (1977), "The measurement of observer agreement for categorical data": the
+# words most readers know for a kappa. Lowest value of each band, best first.
+KAPPA_BANDS: tuple[tuple[float, str], ...] = (
+    (0.81, "almost perfect"),
+    (0.61, "substantial"),
+    (0.41, "moderate"),
+    (0.21, "fair"),
+    (0.00, "slight"),
+)
+KAPPA_BELOW_CHANCE = "poor"
+
+
+def kappa_band(kappa: float | None) -> str:
+    """Landis & Koch's words for a kappa ('moderate'), judged on the value as shown to two
+    decimals; '' when kappa is undefined."""
+    if kappa is None:
+        return ""
+    shown = round(kappa, 2)
+    for lowest, words in KAPPA_BANDS:
+        if shown >= lowest:
+            return words
+    return KAPPA_BELOW_CHANCE
+
+
 class SecondGradeOut(Schema):
     """A second, independent grade for a finding's criterion: double grading."""
 
@@ -377,6 +401,8 @@ class ActionOut(Schema):
 
 
 __all__ = [
+    "KAPPA_BANDS",
+    "KAPPA_BELOW_CHANCE",
     "ActionIn",
     "ActionOut",
     "ActionStatus",
@@ -405,4 +431,5 @@ __all__ = [
     "ThemeIn",
     "ThemeOut",
     "ThemeSuggestion",
+    "kappa_band",
 ]

@@ -30,6 +30,7 @@ from schemas.audit import (
     ReturnStatus,
     Send,
     VoiceSource,
+    value_label,
 )
 from schemas.learning import (
     ActionOut,
@@ -102,20 +103,6 @@ BRIEFING_QUESTIONS = 3
 BRIEFING_QUESTION_CHARS = 90
 SUMMARY_THEMES = 3
 
-# The words a person writes for the store's codes, as the planning form shows them.
-_VALUE_LABELS: dict[enum.Enum, str] = {
-    AgeBand.UNBORN: "Unborn",
-    AgeBand.UNDER_5: "0-4 years",
-    AgeBand.PRIMARY: "5-10 years",
-    AgeBand.EARLY_TEEN: "11-15 years",
-    AgeBand.OLDER: "16-17 years",
-    Send.NONE: "No SEND",
-    Send.SEN_SUPPORT: "SEN support",
-    Send.EHCP: "EHC plan",
-    Send.NOT_KNOWN: "SEND not known",
-    Gender.NOT_KNOWN: "Not known",
-    AuditStatus.RETURNS: "Agency returns",
-}
 _VOICE_LABELS = {
     VoiceSource.CHILD: "Child",
     VoiceSource.FAMILY: "Family",
@@ -148,13 +135,6 @@ _MONTHS = (
     "December",
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def value_label(value: enum.Enum) -> str:
-    """`child-in-need` as a person writes it: `Child in need`."""
-    return _VALUE_LABELS.get(
-        value, str(value.value).replace("-", " ").replace("_", " ").capitalize()
-    )
 
 
 # --- small shared pieces ------------------------------------------------------------------------

@@ -21,24 +21,12 @@ from textual.widgets import DataTable, Footer, Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from schemas.audit import ModerationHeading
-from schemas.learning import AgreementFigure, AgreementReport
+from schemas.learning import AgreementFigure, AgreementReport, kappa_band
 from schemas.tools import ToolDefinition
 from workbench.services import audits
 from workbench.services.agreement import Comparison, agreement
 from workbench.tui.feedback import EXPECTED_FAILURES, explain, unexpected
 
-# Landis JR, Koch GG (1977). The measurement of observer agreement for categorical data.
-# Biometrics 33(1):159-174. Their bands for kappa as (lowest kappa, words), highest first:
-# 0.81-1.00 almost perfect, 0.61-0.80 substantial, 0.41-0.60 moderate, 0.21-0.40 fair,
-# 0.00-0.20 slight, below zero poor. Kappa is compared as shown, to two decimals.
-KAPPA_BANDS: tuple[tuple[float, str], ...] = (
-    (0.81, "almost perfect"),
-    (0.61, "substantial"),
-    (0.41, "moderate"),
-    (0.21, "fair"),
-    (0.00, "slight"),
-)
-BELOW_CHANCE = "poor"
 UNDEFINED = "—"
 # Tab labels, shortest words that still say which two grades are compared.
 TAB_LABELS = {
@@ -59,17 +47,6 @@ LEGEND = (
     f"{UNDEFINED} when undefined (no pairs, or every grade at one level). "
     "Left out of the figures: N/A not applicable, Not ev. not evidenced, Blank unanswered."
 )
-
-
-def kappa_band(kappa: float | None) -> str:
-    """Landis & Koch's words for a kappa: 'moderate', 'almost perfect'; '' when undefined."""
-    if kappa is None:
-        return ""
-    shown = round(kappa, 2)
-    for lowest, words in KAPPA_BANDS:
-        if shown >= lowest:
-            return words
-    return BELOW_CHANCE
 
 
 def kappa_text(kappa: float | None) -> str:

@@ -36,6 +36,7 @@ from schemas.audit import (
     Gender,
     LevelOfNeed,
     Send,
+    value_label,
 )
 from schemas.text import friendly_message
 
@@ -75,24 +76,6 @@ FORM_FIELDS = (
 )
 # AuditPlan's fields that the form shows under another name.
 _FORM_FIELD = {"tool_id": "tool", "tool_version": "tool", "cases": "cohort"}
-
-_VALUE_LABELS: dict[enum.Enum, str] = {
-    AgeBand.UNBORN: "Unborn",
-    AgeBand.UNDER_5: "0-4 years",
-    AgeBand.PRIMARY: "5-10 years",
-    AgeBand.EARLY_TEEN: "11-15 years",
-    AgeBand.OLDER: "16-17 years",
-    Send.NONE: "No SEND",
-    Send.SEN_SUPPORT: "SEN support",
-    Send.EHCP: "EHC plan",
-    Send.NOT_KNOWN: "SEND not known",
-    Gender.NOT_KNOWN: "Not known",
-}
-
-
-def value_label(value: enum.Enum) -> str:
-    """`child-in-need` as a person writes it: `Child in need`."""
-    return _VALUE_LABELS.get(value, str(value.value).replace("-", " ").capitalize())
 
 
 def parse_day(text: str) -> dt.date | None:
