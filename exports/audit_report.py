@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from docx.document import Document as DocxDocument
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -28,6 +28,7 @@ from schemas.learning import (
     CriterionComparison,
     LearningItemOut,
     RecommendationOut,
+    kappa_band,
 )
 from schemas.reports import AuditReportData, Excerpt, GradeRow, Tally
 
@@ -36,19 +37,6 @@ TEXT_WIDTH_CM = 16.6  # A4 less the house margins
 SMALL = Pt(9)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?%?$")
 DASH = "—"
-
-# Landis JR, Koch GG (1977). The measurement of observer agreement for categorical data.
-# Biometrics 33(1):159-174. (lowest kappa, words), highest first; kappa compared as shown,
-# to two decimals. The same bands as the agreement screen (workbench.tui.agreement_view),
-# repeated here because exports may import schemas only.
-KAPPA_BANDS: tuple[tuple[float, str], ...] = (
-    (0.81, "almost perfect"),
-    (0.61, "substantial"),
-    (0.41, "moderate"),
-    (0.21, "fair"),
-    (0.00, "slight"),
-)
-BELOW_CHANCE = "poor"
 
 COMPARISON_WORDS = {
     "double-grading": "First and second grader (double grading)",
@@ -88,8 +76,7 @@ def audit_report_docx(data: AuditReportData, template: Path | None = None) -> by
 
 
 def _paragraph(document: DocxDocument, text: str, style: str | None = None) -> Paragraph:
-    paragraph: Paragraph = document.add_paragraph(text, style=style)
-    return paragraph
+    return house.add_paragraph(document, text, style)
 
 
 def _intro(document: DocxDocument, text: str) -> Paragraph:
@@ -100,11 +87,11 @@ def _intro(document: DocxDocument, text: str) -> Paragraph:
 
 
 def _page_break(document: DocxDocument) -> None:
-    document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    house.add_page_break(document)
 
 
 def _heading(document: DocxDocument, text: str, level: int, *, new_page: bool = False) -> Paragraph:
-    heading: Paragraph = document.add_heading(text, level=level)
+    heading = house.add_heading(document, text, level)
     if new_page:
         heading.paragraph_format.page_break_before = True
     return heading
@@ -169,7 +156,7 @@ def _excerpts(document: DocxDocument, excerpts: Sequence[Excerpt]) -> None:
     for text, sources in grouped.values():
         paragraph = _paragraph(document, text, style="List Bullet")
         where = "; ".join(f"{e.case_reference}, {e.agency}, {e.criterion_id}" for e in sources)
-        source = paragraph.add_run(f" ({where})")
+        source = house.add_text(paragraph, f" ({where})")
         source.italic = True
         source.font.color.rgb = SOURCE_GREY
 
@@ -498,13 +485,7 @@ def _has_style(document: DocxDocument, name: str) -> bool:
 
 def kappa_words(kappa: float | None) -> str:
     """Landis & Koch's words for a kappa ('moderate'); '' when undefined."""
-    if kappa is None:
-        return ""
-    shown = round(kappa, 2)
-    for lowest, words in KAPPA_BANDS:
-        if shown >= lowest:
-            return words
-    return BELOW_CHANCE
+    return kappa_band(kappa)
 
 
 def kappa_text(kappa: float | None) -> str:

@@ -23,10 +23,10 @@ NOTHING = "Nothing recorded."
 def briefing_docx(data: BriefingData, template: Path | None = None) -> bytes:
     document = house.new_document(data.meta, template)
     _compact(document)
-    document.add_paragraph(data.meta.title, style="Title")
+    house.add_paragraph(document, data.meta.title, "Title")
     when = f"{data.meta.created.day} {data.meta.created:%B %Y}"
     facts = [data.meta.subtitle or "7-minute briefing", data.audit_title, data.meta.partnership]
-    document.add_paragraph(" · ".join([*(f for f in facts if f), when]))
+    house.add_paragraph(document, " · ".join([*(f for f in facts if f), when]))
     _block(document, "Why it matters", [data.why_it_matters] if data.why_it_matters else [])
     _block(document, "What we found", data.what_we_found, bulleted=True)
     _block(document, "What good looks like", data.what_good_looks_like, bulleted=True)
@@ -74,9 +74,9 @@ def _block(
     bulleted: bool = False,
     style: str = "List Bullet",
 ) -> None:
-    document.add_heading(heading, level=1)
+    house.add_heading(document, heading, 1)
     if not lines:
-        document.add_paragraph(NOTHING)
+        house.add_paragraph(document, NOTHING)
         return
     for line in lines:
-        document.add_paragraph(line, style=style if bulleted else None)
+        house.add_paragraph(document, line, style if bulleted else None)

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.table import CT_Tbl
+from docx.oxml.text.paragraph import CT_P
 from docx.section import Section, _Footer, _Header
 from docx.shared import Cm, Emu, Length, Pt
 from docx.table import Table
@@ -212,15 +216,128 @@ def _properties(document: DocxDocument, meta: DocumentMeta) -> None:
     props.revision = 1
 
 
+# --- what the house style keeps about a document while it is built --------------------------
+
+
+class _Built:
+    """One document's style ids, looked up once each, and its caption counts."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.style_ids: dict[str, str | None] = {}
+        self.captions: dict[str, int] = {}
+
+
+# Keyed on the document's part, held weakly, rather than kept on the Document that
+# new_document returns: the part is the one object every proxy of a document shares
+# (python-docx makes a new Document proxy each time part.document is read), and the helpers
+# also serve documents made elsewhere. No other document can share an entry, since each
+# document opened has a part of its own (an id() could be reused once a document is gone);
+# and the entry goes with its document, so nothing survives a build, failed or not, into the
+# next. One lock guards the table and each entry's own lock its contents, so builds on other
+# threads wait on one another only to find their entries.
+_BUILT: weakref.WeakKeyDictionary[object, _Built] = weakref.WeakKeyDictionary()
+_BUILT_LOCK = threading.Lock()
+
+
+def _built(document: DocxDocument) -> _Built:
+    part = document.part
+    with _BUILT_LOCK:
+        built = _BUILT.get(part)
+        if built is None:
+            built = _BUILT[part] = _Built()
+    return built
+
+
+def style_id(document: DocxDocument, name: str) -> str | None:
+    """The id of the paragraph style `name` (None for the default style), as python-docx's
+    add_paragraph(style=name) would resolve it, but looked up once per document: python-docx
+    walks every style, and the default style, on each call. KeyError for a missing style."""
+    built = _built(document)
+    with built.lock:
+        if name not in built.style_ids:
+            found: str | None = document.part.get_style_id(  # type: ignore[no-untyped-call]
+                name, WD_STYLE_TYPE.PARAGRAPH
+            )
+            built.style_ids[name] = found
+        return built.style_ids[name]
+
+
+_SECT_PR = qn("w:sectPr")
+
+
+def _final_sect_pr(document: DocxDocument) -> Any:
+    # The body's own section properties are its last child (the schema puts them there):
+    # looked at directly rather than searched for among every paragraph before them.
+    body = document.element.body
+    try:
+        last = body[-1]
+    except IndexError:
+        return None
+    return last if last.tag == _SECT_PR else None
+
+
+def _append_block(document: DocxDocument, element: Any) -> None:
+    """Add a paragraph or table at the end of the body, where add_paragraph and add_table put
+    it (before the body's section properties), in constant time."""
+    sect_pr = _final_sect_pr(document)
+    if sect_pr is not None:
+        sect_pr.addprevious(element)
+    else:
+        document.element.body.append(element)
+
+
+def add_paragraph(document: DocxDocument, text: str = "", style: str | None = None) -> Paragraph:
+    """What document.add_paragraph(text, style) makes, the style resolved once per document
+    and the paragraph added without a search of the body."""
+    p = cast(CT_P, OxmlElement("w:p"))
+    _append_block(document, p)
+    added = Paragraph(p, document._body)
+    if text:
+        add_text(added, text)
+    if style is not None:
+        p.style = style_id(document, style)
+    return added
+
+
+def add_page_break(document: DocxDocument) -> Paragraph:
+    """document.add_page_break(), as `add_paragraph` adds it."""
+    added = add_paragraph(document)
+    added.add_run().add_break(WD_BREAK.PAGE)
+    return added
+
+
+def add_heading(document: DocxDocument, text: str, level: int) -> Paragraph:
+    """document.add_heading(text, level), as `add_paragraph` adds it."""
+    if not 0 <= level <= 9:
+        raise ValueError(f"level must be in range 0-9, got {level}")
+    return add_paragraph(document, text, "Title" if level == 0 else f"Heading {level}")
+
+
+_TAB_OR_BREAK = re.compile(r"[\t\n\r]")
+
+
+def add_text(paragraph: Paragraph, text: str) -> Run:
+    """What paragraph.add_run(text) makes. python-docx sets a run's text a character at a
+    time, to turn tabs and line breaks into elements of their own; text without them goes
+    straight into the one w:t that would give."""
+    run: Run = paragraph.add_run()
+    if _TAB_OR_BREAK.search(text):
+        run.text = text
+    else:
+        run._r.add_t(text)
+    return run
+
+
 def title_page(document: DocxDocument, meta: DocumentMeta) -> None:
-    document.add_paragraph(meta.title, style="Title")
+    add_paragraph(document, meta.title, "Title")
     if meta.subtitle:
-        document.add_paragraph(meta.subtitle, style="Subtitle")
+        add_paragraph(document, meta.subtitle, "Subtitle")
     lines = [meta.partnership, f"{meta.created:%d %B %Y}"]
     if meta.prepared_for:
         lines.append(f"Prepared for {meta.prepared_for}")
     for line in lines:
-        document.add_paragraph(line)
+        add_paragraph(document, line)
 
 
 TOC_INSTRUCTION = 'TOC \\o "1-2" \\h \\z \\u'
@@ -231,9 +348,9 @@ def table_of_contents(document: DocxDocument) -> None:
     document opens (updateFields); until then, and in readers that never compute fields,
     its cached result lists the headings, filled in by to_bytes once they are all written."""
     style = "TOC Heading" if _has_style(document, "TOC Heading") else "Heading 1"
-    document.add_paragraph("Contents", style=style)
-    _field_begin(document.add_paragraph(), TOC_INSTRUCTION)
-    _field_char(document.add_paragraph(), "end")
+    add_paragraph(document, "Contents", style)
+    _field_begin(add_paragraph(document), TOC_INSTRUCTION)
+    _field_char(add_paragraph(document), "end")
     _update_fields_on_open(document)
 
 
@@ -250,10 +367,19 @@ def _fill_contents(document: DocxDocument) -> None:
     end = paragraphs[index + 1]
     if end.text:  # already filled
         return
+    # By style id rather than p.style, which looks each paragraph's style up among them all.
+    levels: dict[str, int] = {}
+    for level in (1, 2):
+        try:
+            found = style_id(document, f"Heading {level}")
+        except KeyError:  # a template without it: no heading can have it either
+            continue
+        if found is not None:
+            levels[found] = level
     entries = [
-        (p.text, int(p.style.name.removeprefix("Heading ")))
+        (p.text, levels[p._p.style])
         for p in paragraphs[index + 2 :]
-        if p.style is not None and p.style.name in ("Heading 1", "Heading 2") and p.text
+        if p._p.style in levels and p.text
     ]
     for text, level in entries:
         entry = end.insert_paragraph_before(text)
@@ -293,22 +419,31 @@ def _has_style(document: DocxDocument, name: str) -> bool:
 
 def caption(document: DocxDocument, kind: str, text: str) -> Paragraph:
     """'Table 3: ...' in Word's Caption style, numbered by a SEQ field as Word numbers them."""
-    paragraph = document.add_paragraph(style="Caption")
-    paragraph.add_run(f"{kind} ")
-    _seq(paragraph, kind)
-    paragraph.add_run(f": {text}")
-    return paragraph
+    added = add_paragraph(document, style="Caption")
+    add_text(added, f"{kind} ")
+    _seq(document, added, kind)
+    add_text(added, f": {text}")
+    return added
 
 
-def _seq(paragraph: Paragraph, kind: str) -> None:
+def _seq(document: DocxDocument, paragraph: Paragraph, kind: str) -> None:
     # The cached result is the right number, so readers that do not update fields (and tests)
-    # see the same numbering Word computes. Counted from the document itself rather than a
-    # module-level counter, which leaked and could restart mid-document when a build failed
-    # and a later document reused the id.
+    # see the same numbering Word computes: the count of this document's SEQ fields of the
+    # kind, plus one. The body is counted once, at the document's first caption of the kind
+    # (a document may hold some already); after that the document's own count goes up by one
+    # per caption, rather than the whole body being counted again for every caption.
     instruction = f"SEQ {kind} \\* ARABIC"
-    body = paragraph.part.element.body
-    number = sum(1 for i in body.iter(qn("w:instrText")) if (i.text or "").strip() == instruction)
-    _field(paragraph, instruction, cached=str(number + 1))
+    built = _built(document)
+    with built.lock:
+        number = built.captions.get(instruction)
+        if number is None:
+            body = document.element.body
+            number = sum(
+                1 for i in body.iter(qn("w:instrText")) if (i.text or "").strip() == instruction
+            )
+        number += 1
+        built.captions[instruction] = number
+    _field(paragraph, instruction, cached=str(number))
 
 
 def table(
@@ -324,8 +459,10 @@ def table(
     # The caption sits above its table: keep them on one page, apart from what went before.
     title_paragraph.paragraph_format.keep_with_next = True
     title_paragraph.paragraph_format.space_before = Pt(10)
-    grid: Table = document._body.add_table(0, len(headers), _text_width(document))
-    tbl = grid._tbl
+    # What document.add_table(0, columns) makes, added without a search of the body.
+    tbl = CT_Tbl.new_tbl(0, len(headers), _text_width(document))
+    _append_block(document, tbl)
+    grid = Table(tbl, document._body)
     tbl.tblStyle_val = _table_style_id(document)
     columns = tbl.tblGrid.gridCol_lst
     if widths:
@@ -350,7 +487,7 @@ def _text_width(document: DocxDocument) -> Length:
     # What Document.add_table spreads the columns over, found without its search of the whole
     # body for section breaks, which grew with every paragraph of a long document. The body's
     # own sectPr is the last section's, whose width add_table takes.
-    sect_pr = document.element.body.sectPr
+    sect_pr = _final_sect_pr(document)
     if sect_pr is not None:
         section = Section(sect_pr, document.part)
         page, left, right = section.page_width, section.left_margin, section.right_margin
@@ -405,14 +542,16 @@ def _table_row(
 
 
 def figure(document: DocxDocument, png: bytes, title: str, width_cm: float = 15.5) -> None:
-    document.add_picture(io.BytesIO(png), width=Cm(width_cm))
-    document.paragraphs[-1].paragraph_format.keep_with_next = True  # the caption goes below
+    # What document.add_picture does: the picture in a run of a paragraph of its own.
+    holder = add_paragraph(document)
+    holder.add_run().add_picture(io.BytesIO(png), width=Cm(width_cm))
+    holder.paragraph_format.keep_with_next = True  # the caption goes below
     caption(document, "Figure", title)
 
 
 def bullets(document: DocxDocument, items: Sequence[str]) -> None:
     for item in items:
-        document.add_paragraph(item, style="List Bullet")
+        add_paragraph(document, item, "List Bullet")
 
 
 def to_bytes(document: DocxDocument) -> bytes:

@@ -24,14 +24,25 @@ from docx.shared import Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
+from lxml import etree  # type: ignore[import-untyped]
 from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+from openpyxl.cell import Cell, WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+from openpyxl.utils.datetime import to_excel  # type: ignore[import-untyped]
 from openpyxl.worksheet.properties import PageSetupProperties  # type: ignore[import-untyped]
 from openpyxl.writer.excel import ExcelWriter  # type: ignore[import-untyped]
 
-from exports.document import new_document, table, title_page, to_bytes
+from exports.document import (
+    add_page_break,
+    add_paragraph,
+    add_text,
+    new_document,
+    style_id,
+    table,
+    title_page,
+    to_bytes,
+)
 from schemas.learning import ActionOut, ActionStatus, LearningStatus, RecommendationOut
 from schemas.reports import DocumentMeta, LearningLogData, LearningLogEntry
 
@@ -45,9 +56,13 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # break, so those become a new line; the rest are dropped rather than refuse the whole export.
 _BREAKS = re.compile(r"[\x0b\x0c]")
 _NOT_XML = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_TAB_OR_BREAK = re.compile(r"[\t\n\r]")
 # The RAG cell is shaded as well as worded: the word carries the meaning, the colour helps.
 _RAG_FILL = {"Red": "F4C7C3", "Amber": "FCE8B2", "Green": "B7E1CD"}
+# The spreadsheet's looks: a bold header, and every value at the top of its cell (a row is as
+# tall as its longest wrapped text), wrapped in the columns of long text.
+BOLD = Font(bold=True)
+TOP = Alignment(vertical="top")
+WRAPPED = Alignment(vertical="top", wrap_text=True)
 
 
 # --- words shared by every output ---------------------------------------------------------------
@@ -111,6 +126,7 @@ class Column:
     width: float
     value: Callable[[LearningLogEntry, Mapping[str, str]], Value]
     wrap: bool = False
+    date: bool = False
 
 
 def _joined(values: Sequence[str]) -> str:
@@ -119,7 +135,7 @@ def _joined(values: Sequence[str]) -> str:
 
 COLUMNS: tuple[Column, ...] = (
     Column("Reference", 14, lambda e, _: e.item.reference),
-    Column("Raised on", 12, lambda e, _: e.item.raised_on),
+    Column("Raised on", 12, lambda e, _: e.item.raised_on, date=True),
     Column("Source", 20, lambda e, _: e.item.source.label),
     Column("Themes", 26, lambda e, _: _joined(e.theme_labels), wrap=True),
     Column("Learning", 60, lambda e, _: e.item.learning, wrap=True),
@@ -134,10 +150,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("Actions", 60, lambda e, n: _joined([action_line(a, n) for a in e.actions]), wrap=True),
     Column("How shared", 20, lambda e, _: shared_text(e, "; "), wrap=True),
     Column("Evidence of impact", 50, lambda e, _: e.item.impact_evidence, wrap=True),
-    Column("Re-audit date", 13, lambda e, _: e.item.reaudit_on),
+    Column("Re-audit date", 13, lambda e, _: e.item.reaudit_on, date=True),
     Column("Status", 12, lambda e, _: status_label(e.item.status)),
     Column("Signed off by", 20, lambda e, _: e.item.signed_off_by),
-    Column("Signed off on", 13, lambda e, _: e.item.signed_off_on),
+    Column("Signed off on", 13, lambda e, _: e.item.signed_off_on, date=True),
 )
 HEADERS = tuple(column.header for column in COLUMNS)
 
@@ -189,9 +205,16 @@ def learning_log_xlsx(data: LearningLogData) -> bytes:
     workbook = Workbook(write_only=True)
     _xlsx_properties(workbook, data.meta)
     sheet = workbook.create_sheet(SHEET_TITLE)
-    # A write-only sheet takes its layout before its first row.
+    looks = _CellLooks(sheet)
+    # A write-only sheet takes its layout before its first row. Each column also carries its
+    # cells' look, so an empty cell (written as no cell at all) takes the same alignment and
+    # date format as its neighbours when someone types into it.
     for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
+        dimension = sheet.column_dimensions[get_column_letter(index)]
+        dimension.width = column.width
+        dimension.alignment = WRAPPED if column.wrap else TOP
+        if column.date:
+            dimension.number_format = DATE_FORMAT
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(data.entries) + 1}"
     sheet.print_title_rows = "1:1"
@@ -202,38 +225,114 @@ def learning_log_xlsx(data: LearningLogData) -> bytes:
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     _mark_sheet(sheet, data.meta.protective_marking)
 
-    bold = Font(bold=True)
-    header_cells = []
-    for header in HEADERS:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-
-    top = Alignment(vertical="top")
-    wrapped = Alignment(vertical="top", wrap_text=True)
-    for entry in data.entries:
-        sheet.append(
-            [
-                _xlsx_cell(sheet, value, wrapped if column.wrap else top)
-                for column, value in zip(COLUMNS, row_values(entry, agencies), strict=True)
-            ]
-        )
-
+    sheet.append([looks.label(header) for header in HEADERS])
+    rows = _item_rows([row_values(entry, agencies) for entry in data.entries], looks)
     _about_sheet(workbook, data)
-    return _saved(workbook, data.meta.created)
+    return _saved(workbook, data.meta.created, extra_rows=[(sheet, rows)])
 
 
-def _xlsx_cell(sheet: Any, value: Value | int, alignment: Alignment) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, dt.date):
-        cell.number_format = DATE_FORMAT
-    elif isinstance(value, str) and is_formula_like(value):
-        # Stored as a string, never a formula, and flagged so that editing keeps it text.
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    cell.alignment = alignment
-    return cell
+class _CellLooks:
+    """The few looks a sheet's cells take (a bold label; a value at the top of its cell,
+    wrapped or not, as text, a date or quoted text), each registered with the workbook once.
+
+    Setting a cell's font, alignment or number format registers that style object with the
+    workbook again, hashing it, on every cell: over a log of a thousand items that was much
+    of the export's time. Each look is set once here, through those same setters, on a
+    prototype cell; a cell of that look starts from the prototype's style ids.
+    """
+
+    def __init__(self, sheet: Any) -> None:
+        self.sheet = sheet
+        self._prototypes: dict[tuple[str, bool], Any] = {}
+
+    def _prototype(self, kind: str, wrap: bool) -> Any:
+        prototype = self._prototypes.get((kind, wrap))
+        if prototype is None:
+            prototype = WriteOnlyCell(self.sheet)
+            if kind == "label":
+                prototype.font = BOLD
+            else:
+                prototype.alignment = WRAPPED if wrap else TOP
+            if kind == "date":
+                prototype.number_format = DATE_FORMAT
+            elif kind == "quoted":
+                prototype.quotePrefix = True
+            self._prototypes[(kind, wrap)] = prototype
+        return prototype
+
+    def style_id(self, kind: str, wrap: bool) -> str:
+        """The look's index among the workbook's cell formats: a cell's s attribute."""
+        return str(self._prototype(kind, wrap).style_id)
+
+    def _cell(self, value: object, kind: str, wrap: bool) -> Cell:
+        return Cell(self.sheet, 1, 1, value=value, style_array=self._prototype(kind, wrap)._style)
+
+    def label(self, text: str) -> Cell:
+        """A bold header or label cell."""
+        return self._cell(text, "label", False)
+
+    def cell(self, value: Value | int, wrap: bool) -> Cell | None:
+        """A value's cell; none for an empty value, which looks no different."""
+        if value is None or value == "":
+            return None
+        if isinstance(value, dt.date):
+            return self._cell(value, "date", wrap)
+        if isinstance(value, str) and is_formula_like(value):
+            cell = self._cell(value, "quoted", wrap)
+            # Stored as a string, never a formula, and flagged so that editing keeps it text.
+            cell.data_type = "s"
+            return cell
+        return self._cell(value, "text", wrap)
+
+
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_MAX_CELL_TEXT = 32_767  # Excel's limit; openpyxl cuts a longer text to it
+
+
+def _item_rows(rows: Sequence[Sequence[Value]], looks: _CellLooks) -> bytes:
+    """The items' rows, from row 2, as the sheet's XML: the very <row> and <c> elements
+    openpyxl writes for those cells (an inline string or a date serial, the look's format
+    index, no element for an empty value).
+
+    openpyxl writes a styled cell of a write-only sheet through a slow path (it first tries
+    the cell as a value, then copies and registers its style) at several times the cost of a
+    bare value, and every non-empty cell here is styled, since a value sits at the top of its
+    row; the rows are written here instead and spliced into the sheet when it is saved
+    (_saved). The looks are still registered with openpyxl, which writes the styles part.
+    """
+    ids: dict[tuple[str, bool], str] = {}
+
+    def style(kind: str, wrap: bool) -> str:
+        if (kind, wrap) not in ids:
+            ids[(kind, wrap)] = looks.style_id(kind, wrap)
+        return ids[(kind, wrap)]
+
+    epoch = looks.sheet.parent.epoch
+    letters = [get_column_letter(index) for index in range(1, len(COLUMNS) + 1)]
+    wraps = [column.wrap for column in COLUMNS]
+    chunks: list[bytes] = []
+    for number, values in enumerate(rows, start=2):
+        row = etree.Element("row", r=str(number))
+        for letter, wrap, value in zip(letters, wraps, values, strict=True):
+            if value is None or value == "":
+                continue
+            reference = f"{letter}{number}"
+            if isinstance(value, dt.date):
+                cell = etree.SubElement(row, "c", r=reference, s=style("date", wrap), t="n")
+                # The serial as openpyxl writes a number (safe_string).
+                etree.SubElement(cell, "v").text = f"{to_excel(value, epoch):.16g}"
+                continue
+            # Text is always a string, never a formula: formula-like text is flagged as text
+            # (quotePrefix) so that editing it keeps it text.
+            kind = "quoted" if is_formula_like(value) else "text"
+            cell = etree.SubElement(row, "c", r=reference, s=style(kind, wrap), t="inlineStr")
+            text = etree.SubElement(etree.SubElement(cell, "is"), "t")
+            value = value[:_MAX_CELL_TEXT]
+            if value != value.strip():
+                text.set(_XML_SPACE, "preserve")
+            text.text = value
+        chunks.append(etree.tostring(row))
+    return b"".join(chunks)
 
 
 def _mark_sheet(sheet: Any, marking: str) -> None:
@@ -263,14 +362,11 @@ def _about_sheet(workbook: Workbook, data: LearningLogData) -> None:
         ("Created", meta.created.date()),
         ("Note", "Cases appear by pseudonymous reference only."),
     ]
-    bold = Font(bold=True)
-    wrapped = Alignment(vertical="top", wrap_text=True)
+    looks = _CellLooks(sheet)
     for label, value in rows:
-        name = WriteOnlyCell(sheet, value=label)
-        name.font = bold
         if isinstance(value, str):
             value = clean(value) or None
-        sheet.append([name, _xlsx_cell(sheet, value, wrapped)])
+        sheet.append([looks.label(label), looks.cell(value, True)])
 
 
 def _xlsx_properties(workbook: Workbook, meta: DocumentMeta) -> None:
@@ -294,15 +390,21 @@ def _utc_naive(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _saved(workbook: Workbook, created: dt.datetime) -> bytes:
+def _saved(
+    workbook: Workbook, created: dt.datetime, extra_rows: Sequence[tuple[Any, bytes]] = ()
+) -> bytes:
     """The workbook's bytes: the same bytes for the same data.
 
     Workbook.save stamps 'modified' with the clock, and zip entries carry the time they were
-    written; both are pinned to the document's own date instead.
+    written; both are pinned to the document's own date instead. The first archive is only
+    read back, so it is stored uncompressed: the parts are compressed once, in the second.
+    `extra_rows` are rows' XML to add at the end of a sheet's data, with the sheet.
     """
     raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as archive:
         ExcelWriter(workbook, archive).save()
+    # A sheet's part name is known once it is saved.
+    rows_by_part = {sheet.path.lstrip("/"): rows for sheet, rows in extra_rows}
     stamp = max(created.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
     pinned = io.BytesIO()
     with (
@@ -313,8 +415,21 @@ def _saved(workbook: Workbook, created: dt.datetime) -> bytes:
             entry = zipfile.ZipInfo(info.filename, date_time=stamp)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
-            target.writestr(entry, source.read(info.filename))
+            part = source.read(info.filename)
+            if info.filename in rows_by_part:
+                part = _with_rows(part, rows_by_part.pop(info.filename))
+            target.writestr(entry, part)
+    if rows_by_part:
+        raise ValueError(f"no sheet {', '.join(rows_by_part)} to add rows to")
     return pinned.getvalue()
+
+
+def _with_rows(sheet_xml: bytes, rows: bytes) -> bytes:
+    # After the rows openpyxl wrote (the header), at the end of the sheet's one <sheetData>.
+    head, end, tail = sheet_xml.rpartition(b"</sheetData>")
+    if not end:
+        raise ValueError("a sheet without <sheetData> to add rows to")
+    return head + rows + end + tail
 
 
 # --- Word ---------------------------------------------------------------------------------------
@@ -326,13 +441,13 @@ class BodyWriter:
     python-docx's add_paragraph scans the whole body for its closing section properties and
     resolves the style by name on every call; over a thousand items that made a log take
     seconds per hundred items. Paragraphs go in before an anchor kept at the end instead,
-    with each style's id looked up once. Tables still come from the house style's `table`.
+    with each style's id looked up once per document (the house style's `style_id`). Tables
+    still come from the house style's `table`.
     """
 
     def __init__(self, document: DocxDocument) -> None:
         self.document = document
-        self._anchor = document.add_paragraph()
-        self._style_ids: dict[str, str] = {}
+        self._anchor = add_paragraph(document)
         self._after_table = False
 
     def paragraph(self, text: str = "", style: str | None = None) -> Paragraph:
@@ -340,9 +455,7 @@ class BodyWriter:
         if text:
             self.run(paragraph, text)
         if style is not None:
-            if style not in self._style_ids:
-                self._style_ids[style] = self.document.styles[style].style_id
-            paragraph._p.style = self._style_ids[style]
+            paragraph._p.style = style_id(self.document, style)
         elif self._after_table:
             # A table has no space below it: keep the next line of text off its last row.
             paragraph.paragraph_format.space_before = Pt(8)
@@ -353,14 +466,8 @@ class BodyWriter:
         return self.paragraph(text, f"Heading {level}")
 
     def run(self, paragraph: Paragraph, text: str, *, bold: bool = False) -> Run:
-        """A run of text. python-docx sets a run's text a character at a time, to turn tabs
-        and line breaks into their elements; text without them goes straight into one w:t."""
-        run = paragraph.add_run()
-        text = clean(text)
-        if _TAB_OR_BREAK.search(text):
-            run.text = text
-        else:
-            run._r.add_t(text)
+        """A run of the text, cleaned (see the house style's `add_text`)."""
+        run = add_text(paragraph, clean(text))
         if bold:
             # What run.bold = True writes, without its search through every run property.
             properties = OxmlElement("w:rPr")
@@ -400,13 +507,14 @@ def learning_log_docx(data: LearningLogData, template: Path | None = None) -> by
     document = new_document(data.meta, template)
     title_page(document, data.meta)
     selection = f" ({data.description})" if data.description else ""
-    document.add_paragraph(
+    add_paragraph(
+        document,
         clean(
             f"{plural(len(data.entries), 'learning log item')}{selection}. "
             "Cases appear by pseudonymous reference only."
-        )
+        ),
     )
-    document.add_page_break()  # type: ignore[no-untyped-call]
+    add_page_break(document)
     body = BodyWriter(document)
     body.heading("Summary of items", 1)
     if not data.entries:

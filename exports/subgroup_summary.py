@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from exports.document import new_document, table, table_of_contents, title_page, to_bytes
+from exports.document import (
+    add_page_break,
+    add_paragraph,
+    new_document,
+    table,
+    table_of_contents,
+    title_page,
+    to_bytes,
+)
 from exports.learning_log import (
     BodyWriter,
     actions_table,
@@ -37,13 +45,13 @@ def subgroup_summary_docx(data: SubgroupSummaryData, template: Path | None = Non
     period = f"Period: {period_text(data)}"
     if data.meta.subtitle:
         title_page(document, data.meta)
-        document.add_paragraph(period)
+        add_paragraph(document, period)
     else:
         title_page(document, data.meta.model_copy(update={"subtitle": period}))
-    document.add_paragraph("Cases appear by pseudonymous reference only.")
-    document.add_page_break()  # type: ignore[no-untyped-call]
+    add_paragraph(document, "Cases appear by pseudonymous reference only.")
+    add_page_break(document)
     table_of_contents(document)
-    document.add_page_break()  # type: ignore[no-untyped-call]
+    add_page_break(document)
     body = BodyWriter(document)
 
     body.heading(SECTION_TITLES[0], 1)
