@@ -50,6 +50,11 @@ app.add_typer(learning_app, name="learning")
 app.add_typer(actions_app, name="actions")
 app.add_typer(themes_app, name="themes")
 app.add_typer(export_app, name="export")
+retention_app = typer.Typer(
+    help="Retention: delete closed audits past the retention period; legal holds.",
+    no_args_is_help=True,
+)
+app.add_typer(retention_app, name="retention")
 
 DbOption = Annotated[
     str | None,
@@ -668,6 +673,163 @@ def export_summary(
             override_reason=override,
         )
     _wrote(result, recipient)
+
+
+# -- change history --------------------------------------------------------------------------
+
+
+def _cut(value: str | None, width: int = 40) -> str:
+    if value is None:
+        return ""
+    value = " ".join(value.split())
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+@app.command("history")
+def history(
+    audit: AuditArgument,
+    case: Annotated[
+        str | None, typer.Option("--case", metavar="REF", help="Only this case")
+    ] = None,
+    agency: Annotated[
+        str | None,
+        typer.Option("--agency", metavar="CODE", help="Only this agency's return (needs --case)"),
+    ] = None,
+    criterion: Annotated[
+        str | None,
+        typer.Option(
+            "--criterion", metavar="ID", help="Only this finding (needs --case and --agency)"
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Who changed what and when, before and after: per audit, case, return or finding."""
+    if criterion is not None and (case is None or agency is None):
+        raise CliError("--criterion needs --case and --agency", EXIT_BAD_INPUT)
+    if agency is not None and case is None:
+        raise CliError("--agency needs --case", EXIT_BAD_INPUT)
+    from workbench.services import change_history as ch
+
+    factory, _ = _open_store(_settings(db))
+    audit_id = _audit_id(factory, audit)
+    if case is not None and agency is not None and criterion is not None:
+        rows = ch.history_of_finding(factory, audit_id, case, agency, criterion)
+    elif case is not None and agency is not None:
+        rows = ch.history_of_return(factory, audit_id, case, agency)
+    elif case is not None:
+        rows = ch.history_of_case(factory, audit_id, case)
+    else:
+        rows = ch.history_of_audit(factory, audit_id)
+    if json_out:
+        _print_json([r.model_dump(mode="json") for r in rows])
+        return
+    _print_table(
+        ["when", "who", "what", "operation", "field", "before → after"],
+        [
+            [
+                r.at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                r.actor,
+                r.entity_key,
+                r.operation,
+                r.field or "",
+                f"{_cut(r.before)} → {_cut(r.after)}".strip(),
+            ]
+            for r in rows
+        ],
+    )
+    typer.echo(f"{len(rows)} change{'s' if len(rows) != 1 else ''}")
+
+
+# -- retention -------------------------------------------------------------------------------
+
+
+@retention_app.command("apply")
+def retention_apply(
+    months: Annotated[
+        int | None,
+        typer.Option(
+            "--months",
+            help="Keep closed audits this many months; default WORKBENCH_RETENTION_MONTHS",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list what would be deleted")
+    ] = False,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Delete closed audits past retention (not held); each deletion is recorded, no content."""
+    from workbench.services.retention import apply_retention
+
+    settings = _settings(db)
+    period = months if months is not None else settings.retention_months
+    if period is None:
+        raise CliError(
+            "no retention period: give --months or set WORKBENCH_RETENTION_MONTHS", EXIT_BAD_INPUT
+        )
+    if period < 1:
+        raise CliError(
+            f"the retention period must be at least one month, not {period}", EXIT_BAD_INPUT
+        )
+    factory, _ = _open_store(settings)
+    result = apply_retention(
+        factory, _actor(settings), months=period, today=dt.date.today(), dry_run=dry_run
+    )
+    listed = result.due if dry_run else result.deleted
+    if json_out:
+        _print_json(
+            {
+                "dry_run": dry_run,
+                "months": period,
+                "closed_before": result.cutoff.isoformat(),
+                "audits": [
+                    {
+                        "id": c.id,
+                        "uid": c.uid,
+                        "tool_id": c.tool_id,
+                        "tool_version": c.tool_version,
+                        "closed_at": c.closed_at.isoformat(),
+                        "cases": c.cases,
+                    }
+                    for c in listed
+                ],
+            }
+        )
+        return
+    n = len(listed)
+    verb = "Would delete" if dry_run else "Deleted"
+    typer.echo(
+        f"{verb} {n} audit{'' if n == 1 else 's'} closed before {result.cutoff.isoformat()} "
+        f"(retention {period} months)" + (":" if n else ".")
+    )
+    if n:
+        _print_table(
+            ["id", "uid", "tool", "closed", "cases"],
+            [
+                [c.id, c.uid, f"{c.tool_id} v{c.tool_version}", c.closed_at.date(), c.cases]
+                for c in listed
+            ],
+        )
+
+
+@retention_app.command("hold")
+def retention_hold(
+    audit: AuditArgument,
+    release: Annotated[
+        bool, typer.Option("--release", help="Release the hold instead of placing it")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Place a legal hold on an audit (retention never deletes it), or release one."""
+    from workbench.services.retention import set_legal_hold
+
+    settings = _settings(db)
+    factory, _ = _open_store(settings)
+    detail = set_legal_hold(factory, _actor(settings), _audit_id(factory, audit), not release)
+    state = "released from" if release else "placed under"
+    typer.echo(f"Audit {detail.id} ({detail.uid}) {state} legal hold")
 
 
 # -- database --------------------------------------------------------------------------------

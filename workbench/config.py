@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     partnership: str = Field(
         default="Safeguarding children partnership", description="The name on exported documents"
     )
+    retention_months: int | None = Field(
+        default=None,
+        description="Months after closing that an audit is kept; unset keeps every audit",
+    )
 
     @property
     def sqlite_path(self) -> Path:

@@ -38,6 +38,8 @@ UI_FREE = [
     "workbench.services.demo_learning",
     "workbench.services.identifier_scan",
     "workbench.services.exporting",
+    "workbench.services.retention",
+    "workbench.services.change_history",
     "workbench.tui.autosave",
     "workbench.tui.preferences",
 ]
