@@ -7,12 +7,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from sqlalchemy import String, Subquery, case, cast, func, literal, select, union_all
+from sqlalchemy import String, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from schemas.audit import AuditStatus, ConcernStatus, Schema
 from schemas.learning import ActionStatus
 from schemas.tools import NOT_APPLICABLE, NOT_EVIDENCED, GradeScale, ToolDefinition
+from workbench.services.theme_analysis import tag_mentions
 from workbench.services.tools import definition_of
 from workbench.services.unit import SessionFactory, unit_of_work
 from workbench.store.models import (
@@ -22,14 +23,9 @@ from workbench.store.models import (
     Audit,
     Case,
     Finding,
-    FindingTheme,
     ImmediateConcern,
-    ModeratedGrade,
-    ModerationTheme,
     Theme,
     ToolVersion,
-    Voice,
-    VoiceTheme,
 )
 
 # An action is open until it is complete.
@@ -407,36 +403,10 @@ def _change(before: AuditOverview, now: GradeBreakdown) -> AuditChange:
     )
 
 
-def _theme_tags() -> Subquery:
-    """One row per tag in any audit: theme, audit, case and what was tagged."""
-    findings = (
-        select(
-            FindingTheme.theme_id.label("theme_id"),
-            Case.audit_id.label("audit_id"),
-            Case.id.label("case_id"),
-            literal("finding").label("kind"),
-        )
-        .join(Finding, Finding.id == FindingTheme.finding_id)
-        .join(AgencyReturn, AgencyReturn.id == Finding.return_id)
-        .join(Case, Case.id == AgencyReturn.case_id)
-    )
-    voices = (
-        select(VoiceTheme.theme_id, Case.audit_id, Case.id, literal("voice"))
-        .join(Voice, Voice.id == VoiceTheme.voice_id)
-        .join(Case, Case.id == Voice.case_id)
-    )
-    moderation = (
-        select(ModerationTheme.theme_id, Case.audit_id, Case.id, literal("moderation"))
-        .join(ModeratedGrade, ModeratedGrade.id == ModerationTheme.moderated_grade_id)
-        .join(Case, Case.id == ModeratedGrade.case_id)
-    )
-    return union_all(findings, voices, moderation).subquery("tags")
-
-
 def _recurring_themes(session: Session) -> tuple[OverviewTheme, ...]:
     """Every theme tagged anywhere, in one grouped statement: the ones found in most audits
     (then most cases) first, as the subgroup asks "what keeps coming up?"."""
-    tags = _theme_tags()
+    tags = tag_mentions(None)
     t = tags.c
     audits = func.count(func.distinct(t.audit_id))
     cases = func.count(func.distinct(t.case_id))

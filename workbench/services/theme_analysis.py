@@ -131,11 +131,14 @@ def theme_grid(
 # --- recurring themes --------------------------------------------------------------------------
 
 
-def _mentions(audit_id: int) -> Subquery:
-    """One row per tag in the audit: theme, case, agency (findings only), kind, finding id."""
+def tag_mentions(audit_id: int | None) -> Subquery:
+    """One row per tag, in one audit or (None) every audit: theme, audit, case, agency
+    (findings only), what was tagged and the finding's id. Recurring themes here and across
+    audits in the overview are both counted from it."""
     findings = (
         select(
             FindingTheme.theme_id.label("theme_id"),
+            Case.audit_id.label("audit_id"),
             Case.id.label("case_id"),
             AgencyReturn.agency_code.label("agency"),
             literal("finding").label("kind"),
@@ -144,11 +147,11 @@ def _mentions(audit_id: int) -> Subquery:
         .join(Finding, Finding.id == FindingTheme.finding_id)
         .join(AgencyReturn, AgencyReturn.id == Finding.return_id)
         .join(Case, Case.id == AgencyReturn.case_id)
-        .where(Case.audit_id == audit_id)
     )
     voices = (
         select(
             VoiceTheme.theme_id,
+            Case.audit_id,
             Case.id,
             literal(None).label("agency"),
             literal("voice"),
@@ -156,11 +159,11 @@ def _mentions(audit_id: int) -> Subquery:
         )
         .join(Voice, Voice.id == VoiceTheme.voice_id)
         .join(Case, Case.id == Voice.case_id)
-        .where(Case.audit_id == audit_id)
     )
     moderation = (
         select(
             ModerationTheme.theme_id,
+            Case.audit_id,
             Case.id,
             literal(None),
             literal("moderation"),
@@ -168,8 +171,11 @@ def _mentions(audit_id: int) -> Subquery:
         )
         .join(ModeratedGrade, ModeratedGrade.id == ModerationTheme.moderated_grade_id)
         .join(Case, Case.id == ModeratedGrade.case_id)
-        .where(Case.audit_id == audit_id)
     )
+    if audit_id is not None:
+        findings = findings.where(Case.audit_id == audit_id)
+        voices = voices.where(Case.audit_id == audit_id)
+        moderation = moderation.where(Case.audit_id == audit_id)
     return union_all(findings, voices, moderation).subquery("mentions")
 
 
@@ -177,7 +183,7 @@ def recurring_themes(factory: SessionFactory, audit_id: int) -> list[RecurringTh
     """Each theme used in the audit: in how many cases and agencies, most widespread first."""
     with unit_of_work(factory) as session:
         _audit(session, audit_id)
-        mentions = _mentions(audit_id)
+        mentions = tag_mentions(audit_id)
         m = mentions.c
         rows = session.execute(
             select(
@@ -272,7 +278,7 @@ def _criterion_shares(
 
 
 def _theme_cases(session: Session, audit_id: int) -> dict[str, tuple[str, int]]:
-    mentions = _mentions(audit_id)
+    mentions = tag_mentions(audit_id)
     m = mentions.c
     return {
         code: (label, int(n))
