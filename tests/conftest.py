@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -120,3 +120,34 @@ def cse_plan(agencies: tuple[str, ...] = ("police", "school", "gp"), cases: int 
         cases=cohort(cases),
         chair="Panel chair",
     )
+
+
+@pytest.fixture
+def login(db_url: str) -> Iterator[Callable[[str], str]]:
+    """Make a login for a workbench user: on PostgreSQL a real database login (unique to the
+    test, dropped afterwards), on SQLite just the name."""
+    made: list[str] = []
+    postgres = db_url.startswith("postgresql")
+
+    def make(name: str) -> str:
+        if not postgres:
+            return name
+        import psycopg
+
+        role = f"wb_{uuid.uuid4().hex[:8]}_{name}"
+        admin = postgres_base_url().replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        made.append(role)
+        return role
+
+    yield make
+    if made:
+        import psycopg
+
+        admin = postgres_base_url().replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for role in made:
+                # The test's schema is dropped after this fixture; its grants go with the role.
+                conn.execute(f'DROP OWNED BY "{role}"')
+                conn.execute(f'DROP ROLE "{role}"')

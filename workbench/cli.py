@@ -50,6 +50,15 @@ app.add_typer(learning_app, name="learning")
 app.add_typer(actions_app, name="actions")
 app.add_typer(themes_app, name="themes")
 app.add_typer(export_app, name="export")
+users_app = typer.Typer(
+    help="Workbench users and their roles (the administrator's).", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
+identifiers_app = typer.Typer(
+    help="Real identifiers of a case, held apart from the audit: its leads only, never exported.",
+    no_args_is_help=True,
+)
+app.add_typer(identifiers_app, name="identifiers")
 retention_app = typer.Typer(
     help="Retention: delete closed audits past the retention period; legal holds.",
     no_args_is_help=True,
@@ -100,13 +109,19 @@ def _registry(settings: Settings) -> ToolRegistry:
     return ToolRegistry.load(settings.tool_dirs)
 
 
-def _actor(settings: Settings) -> Actor:
-    from schemas.audit import Actor
+def _actor(factory: sessionmaker[Session]) -> Actor:
+    """Who acts: the principal the store was opened for (see _open_store)."""
+    from workbench.services.access import factory_principal
 
-    return Actor(name=settings.actor, agency=settings.agency)
+    principal = factory_principal(factory)
+    if principal is None:  # pragma: no cover - _open_store always binds one
+        raise CliError("the store was opened without a user")
+    return principal.actor
 
 
 def _open_store(settings: Settings, *, upgrade: bool = False) -> tuple[sessionmaker[Session], str]:
+    from workbench.services.access import bind
+    from workbench.services.users import resolve_principal
     from workbench.store.engine import describe, make_engine, make_session_factory, parse_url
     from workbench.store.migrate import ensure_schema
 
@@ -117,7 +132,10 @@ def _open_store(settings: Settings, *, upgrade: bool = False) -> tuple[sessionma
     # A shared server is upgraded only on purpose, with `workbench db upgrade`.
     auto = upgrade or url.get_backend_name() == "sqlite"
     ensure_schema(engine, where, upgrade_if_needed=auto)
-    return make_session_factory(engine), where
+    # Every command acts for the connected user: their role decides what the services allow.
+    factory = make_session_factory(engine)
+    principal = resolve_principal(factory, settings.actor, settings.agency)
+    return bind(factory, principal), where
 
 
 def _print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -463,7 +481,7 @@ def bundle_export(
     factory, _ = _open_store(settings)
     bundle = export_bundle(factory, _audit_id(factory, audit))
     write_private(out, bundle_json(bundle).encode("utf-8"))
-    record_export(factory, _actor(settings), bundle, str(out.resolve()))
+    record_export(factory, _actor(factory), bundle, str(out.resolve()))
     typer.echo(f"Wrote {out}: {bundle.audit.title}, {len(bundle.cases)} cases")
 
 
@@ -480,7 +498,7 @@ def bundle_import(
     bundle = parse_bundle(data, str(file))
     settings = _settings(db)
     factory, where = _open_store(settings)
-    detail = import_bundle(factory, _actor(settings), bundle, str(file))
+    detail = import_bundle(factory, _actor(factory), bundle, str(file))
     typer.echo(f"Imported {detail.title} ({len(detail.cases)} cases) into {where} as {detail.id}")
 
 
@@ -525,7 +543,7 @@ def _exporting(db: str | None) -> Iterator[tuple[sessionmaker[Session], Actor, E
         settings = _settings(db)
         options = ExportOptions.from_settings(settings)
         factory, _ = _open_store(settings)
-        yield factory, _actor(settings), options
+        yield factory, _actor(factory), options
     except IdentifiersFoundError as exc:
         # Where each one is, masked: the identifiers themselves never reach the terminal.
         lines = [str(exc), *(f"  {hit}" for hit in exc.hits)]
@@ -775,7 +793,7 @@ def retention_apply(
         )
     factory, _ = _open_store(settings)
     result = apply_retention(
-        factory, _actor(settings), months=period, today=dt.date.today(), dry_run=dry_run
+        factory, _actor(factory), months=period, today=dt.date.today(), dry_run=dry_run
     )
     listed = result.due if dry_run else result.deleted
     if json_out:
@@ -827,9 +845,179 @@ def retention_hold(
 
     settings = _settings(db)
     factory, _ = _open_store(settings)
-    detail = set_legal_hold(factory, _actor(settings), _audit_id(factory, audit), not release)
+    detail = set_legal_hold(factory, _actor(factory), _audit_id(factory, audit), not release)
     state = "released from" if release else "placed under"
     typer.echo(f"Audit {detail.id} ({detail.uid}) {state} legal hold")
+
+
+# -- users, leads and held identifiers -------------------------------------------------------
+
+RoleOption = Annotated[
+    str, typer.Option("--role", help="auditor, lead, subgroup or admin", show_default=False)
+]
+
+
+@app.command("whoami")
+def whoami(json_out: JsonOption = False, db: DbOption = None) -> None:
+    """Who the workbench acts for here, with their role and agency."""
+    from workbench.services.access import factory_principal
+
+    factory, where = _open_store(_settings(db))
+    principal = factory_principal(factory)
+    assert principal is not None
+    if json_out:
+        _print_json({**principal.model_dump(mode="json"), "database": where})
+        return
+    typer.echo(f"{principal.description} on {where}")
+
+
+@users_app.command("list")
+def users_list(json_out: JsonOption = False, db: DbOption = None) -> None:
+    """Every workbench user, with role, agency and whether switched on."""
+    from workbench.services.users import list_users
+
+    factory, _ = _open_store(_settings(db))
+    users = list_users(factory)
+    if json_out:
+        _print_json([u.model_dump(mode="json") for u in users])
+        return
+    _print_table(
+        ["login", "name", "role", "agency", "active"],
+        [
+            [u.login, u.name, u.role.label, u.agency or "", "yes" if u.active else "no"]
+            for u in users
+        ],
+    )
+
+
+def _save_user(
+    db: str | None, login: str, role: str, agency: str | None, name: str, active: bool
+) -> None:
+    from pydantic import ValidationError
+
+    from schemas.access import Role, UserIn
+    from workbench.services.users import save_user
+
+    try:
+        user = UserIn(login=login, name=name, role=Role(role), agency=agency, active=active)
+    except ValueError as exc:
+        if isinstance(exc, ValidationError):
+            message = str(exc.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
+        else:
+            message = f"{role!r} is not a role (use auditor, lead, subgroup or admin)"
+        raise CliError(message, EXIT_BAD_INPUT) from None
+    factory, _ = _open_store(_settings(db))
+    saved = save_user(factory, _actor(factory), user)
+    state = "" if saved.active else " (switched off)"
+    agency_text = f" for {saved.agency}" if saved.agency else ""
+    typer.echo(f"{saved.login}: {saved.role.label}{agency_text}{state}")
+
+
+@users_app.command("add")
+def users_add(
+    login: Annotated[
+        str, typer.Argument(help="The user's login (on PostgreSQL, the database login)")
+    ],
+    role: RoleOption,
+    agency: Annotated[str | None, typer.Option("--agency", help="An auditor's agency code")] = None,
+    name: Annotated[str, typer.Option("--name", help="The user's name, as shown")] = "",
+    db: DbOption = None,
+) -> None:
+    """Add a user, or change one's role or agency; on PostgreSQL grant the role's privileges."""
+    _save_user(db, login, role, agency, name, True)
+
+
+@users_app.command("disable")
+def users_disable(
+    login: Annotated[str, typer.Argument(help="The user's login")], db: DbOption = None
+) -> None:
+    """Switch a user off (their history stays); on PostgreSQL revoke every privilege."""
+    from workbench.services.users import list_users
+
+    factory, _ = _open_store(_settings(db))
+    found = next((u for u in list_users(factory) if u.login == login), None)
+    if found is None:
+        raise CliError(f"no workbench user {login!r} (see `workbench users list`)")
+    _save_user(db, login, found.role.value, found.agency, found.name, False)
+
+
+@audits_app.command("lead")
+def audits_lead(
+    audit: AuditArgument,
+    login: Annotated[str | None, typer.Argument(help="Add this login as a lead")] = None,
+    db: DbOption = None,
+) -> None:
+    """List an audit's leads, or add one (an audit lead sees everything in their audits)."""
+    from workbench.services.users import add_lead, leads_of
+
+    factory, _ = _open_store(_settings(db))
+    audit_id = _audit_id(factory, audit)
+    leads = (
+        add_lead(factory, _actor(factory), audit_id, login)
+        if login
+        else leads_of(factory, audit_id)
+    )
+    typer.echo(f"Audit {audit_id} leads: {', '.join(leads) or 'none'}")
+
+
+CaseArgument = Annotated[str, typer.Argument(help="The case reference (pseudonymous)")]
+KindArgument = Annotated[str, typer.Argument(help="What the identifier is, e.g. name, dob")]
+
+
+def _case_id(factory: sessionmaker[Session], audit_id: int, reference: str) -> int:
+    from workbench.services.audits import get_audit
+
+    detail = get_audit(factory, audit_id)
+    for case in detail.cases:
+        if case.reference == reference:
+            return case.id
+    raise CliError(f"no case {reference!r} in audit {audit_id}")
+
+
+@identifiers_app.command("hold")
+def identifiers_hold(
+    audit: AuditArgument,
+    case: CaseArgument,
+    kind: KindArgument,
+    db: DbOption = None,
+) -> None:
+    """Hold one real identifier of a case; the value is asked for, never typed on the command
+    line (where shell history would keep it)."""
+    from workbench.services.identifiers import hold_identifier
+
+    factory, _ = _open_store(_settings(db))
+    audit_id = _audit_id(factory, audit)
+    case_id = _case_id(factory, audit_id, case)
+    value = typer.prompt(f"{kind} for case {case}", hide_input=True)
+    hold_identifier(factory, _actor(factory), case_id, kind, value)
+    typer.echo(f"Held the {kind} of case {case}; only the audit's leads can read it")
+
+
+@identifiers_app.command("show")
+def identifiers_show(audit: AuditArgument, case: CaseArgument, db: DbOption = None) -> None:
+    """The identifiers held for a case (its audit's leads only; the reading is recorded)."""
+    from workbench.services.identifiers import identifiers_of
+
+    factory, _ = _open_store(_settings(db))
+    audit_id = _audit_id(factory, audit)
+    held = identifiers_of(factory, _actor(factory), _case_id(factory, audit_id, case))
+    if not held:
+        typer.echo(f"No identifiers are held for case {case}")
+        return
+    _print_table(["kind", "value"], [[h.kind, h.value] for h in held])
+
+
+@identifiers_app.command("forget")
+def identifiers_forget(
+    audit: AuditArgument, case: CaseArgument, kind: KindArgument, db: DbOption = None
+) -> None:
+    """Remove one held identifier of a case."""
+    from workbench.services.identifiers import forget_identifier
+
+    factory, _ = _open_store(_settings(db))
+    audit_id = _audit_id(factory, audit)
+    forget_identifier(factory, _actor(factory), _case_id(factory, audit_id, case), kind)
+    typer.echo(f"No longer holding the {kind} of case {case}")
 
 
 # -- database --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from schemas.learning import (
     RecommendationIn,
     RecommendationOut,
 )
+from workbench.services import access
 from workbench.services.errors import InvalidRequestError, NotFoundError
 from workbench.services.unit import SessionFactory, unit_of_work
 from workbench.store.models import (
@@ -50,6 +51,7 @@ def add_recommendation(
 ) -> RecommendationOut:
     """The audit's next numbered recommendation, linked to the learning it answers."""
     with unit_of_work(factory, actor) as session:
+        access.require_role(session, access.LEARNING_EDITORS, "change recommendations or actions")
         _audit(session, audit_id)
         number = (
             session.scalar(
@@ -120,6 +122,7 @@ def add_action(
     """A new action, not started. It belongs to an audit, to one of its recommendations, or
     (for learning from other strands) to neither."""
     with unit_of_work(factory, actor) as session:
+        access.require_role(session, access.LEARNING_EDITORS, "change recommendations or actions")
         _check_owner_agency(session, new.owner_agency)
         audit_id = new.audit_id
         if new.recommendation_id is not None:
@@ -159,6 +162,7 @@ def update_action(
     if update.on > today:
         raise InvalidRequestError(f"an update cannot be dated after today ({today:%d %b %Y})")
     with unit_of_work(factory, actor) as session:
+        access.require_role(session, access.LEARNING_EDITORS, "change recommendations or actions")
         row = _action(session, action_id)
         if (
             update.status is ActionStatus.COMPLETE
@@ -183,6 +187,7 @@ def change_due_date(
 ) -> ActionOut:
     """Move a due date: history keeps the old one, so slippage stays visible."""
     with unit_of_work(factory, actor) as session:
+        access.require_role(session, access.LEARNING_EDITORS, "change recommendations or actions")
         row = _action(session, action_id)
         row.due_on = due_on
         session.flush()

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from schemas.audit import Actor, ModerationHeading
 from schemas.learning import AgreementFigure, AgreementReport, SecondGradeOut
 from schemas.tools import NOT_APPLICABLE, NOT_EVIDENCED, GradeScale
+from workbench.services import access
 from workbench.services.errors import InvalidRequestError, NotFoundError
 from workbench.services.kappa import contingency, percent_agreement, weighted_kappa
 from workbench.services.matrix import case_moderation
@@ -51,6 +52,7 @@ def record_second_grade(
         row = session.get(AgencyReturn, return_id)
         if row is None:
             raise NotFoundError(f"no return with id {return_id}")
+        access.require_return_writable(session, row)
         definition = definition_of(row.case.audit.tool_version)
         if criterion_id not in definition.tool.criterion_ids:
             raise InvalidRequestError(
@@ -84,6 +86,10 @@ def record_second_grade(
 
 def second_grades(factory: SessionFactory, return_id: int) -> list[SecondGradeOut]:
     with unit_of_work(factory) as session:
+        row = session.get(AgencyReturn, return_id)
+        if row is None:
+            raise NotFoundError(f"no return with id {return_id}")
+        access.require_return_readable(session, row)
         return [
             SecondGradeOut.model_validate(row)
             for row in session.scalars(

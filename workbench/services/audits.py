@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from audit_tools.registry import ToolRegistry
+from schemas.access import Role
 from schemas.audit import (
     Actor,
     AgencyOut,
@@ -22,6 +23,7 @@ from schemas.audit import (
     CaseProfile,
 )
 from schemas.tools import ToolDefinition
+from workbench.services import access
 from workbench.services.errors import InvalidRequestError, NotFoundError
 from workbench.services.tools import definition_of, pin_tool_version
 from workbench.services.unit import SessionFactory, unit_of_work
@@ -30,6 +32,7 @@ from workbench.store.models import (
     AgencyReturn,
     Audit,
     AuditAgency,
+    AuditLead,
     Case,
     Finding,
     ToolVersion,
@@ -72,6 +75,7 @@ def create_audit(
     except KeyError as exc:
         raise InvalidRequestError(str(exc.args[0])) from None
     with unit_of_work(factory, actor) as session:
+        access.require_role(session, (Role.LEAD, Role.ADMIN), "plan an audit")
         _check_agencies(session, plan.agencies)
         tool_row = pin_tool_version(session, definition)
         end = plan.look_back_end or plan.audit_day or dt.datetime.now(dt.UTC).date()
@@ -93,6 +97,8 @@ def create_audit(
         audit.agencies = [AuditAgency(agency_code=code) for code in plan.agencies]
         session.add(audit)
         session.flush()
+        # Whoever plans an audit leads it; `workbench audits lead` names others.
+        session.add(AuditLead(audit_id=audit.id, login=actor.name))
         for profile in _unique_cases(plan.cases):
             _add_case(session, audit, profile)
         session.flush()
@@ -119,6 +125,7 @@ def _add_case(session: Session, audit: Audit, profile: CaseProfile) -> Case:
 def add_case(factory: SessionFactory, actor: Actor, audit_id: int, profile: CaseProfile) -> CaseOut:
     with unit_of_work(factory, actor) as session:
         audit = _audit(session, audit_id)
+        access.require_lead(session, audit_id, "add a case to the audit")
         if any(c.reference == profile.reference for c in audit.cases):
             raise InvalidRequestError(
                 f"case reference {profile.reference!r} is already in this audit"
@@ -196,6 +203,7 @@ def set_status(
 ) -> AuditDetail:
     with unit_of_work(factory, actor) as session:
         audit = _audit(session, audit_id)
+        access.require_lead(session, audit_id, "move the audit to another stage")
         audit.status = status.value
         audit.closed_at = dt.datetime.now(dt.UTC) if status is AuditStatus.CLOSED else None
         session.flush()

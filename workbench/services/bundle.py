@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import Dialect, Select, Table, insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from schemas.access import Role
 from schemas.audit import Actor, AuditDetail, CaseOut, ModerationHeading
 from schemas.bundle import (
     BUNDLE_FORMAT,
@@ -38,6 +39,7 @@ from schemas.bundle import (
 )
 from schemas.learning import ActionStatus, LearningSource, LearningStatus, SharedHow
 from schemas.text import friendly_message
+from workbench.services import access
 from workbench.services.audits import AUDIT_FIELDS, audit_fields
 from workbench.services.errors import InvalidRequestError, NotFoundError
 from workbench.services.learning import REFERENCE_PREFIX
@@ -92,6 +94,9 @@ def export_bundle(factory: SessionFactory, audit_id: int) -> Bundle:
         )
         if audit is None:
             raise NotFoundError(f"no audit with id {audit_id}")
+        # A bundle is the whole audit, history and all: its leads' to move, nobody else's.
+        # Held case identifiers are never in a bundle (the schema has no place for them).
+        access.require_lead(session, audit_id, "export the audit as a bundle")
         history = session.scalars(
             select(ChangeRecord)
             .where(ChangeRecord.audit_id == audit_id)
@@ -438,6 +443,7 @@ def import_bundle(
     Rows go in with bulk inserts, not through the ORM's history listener: the bundle carries
     the audit's own history, and the import itself is logged in the transfers table."""
     with collector_paused(), unit_of_work(factory, actor) as session:
+        access.require_role(session, (Role.LEAD, Role.ADMIN), "import an audit bundle")
         if session.scalar(select(Audit.id).where(Audit.uid == bundle.audit.uid)) is not None:
             raise InvalidRequestError(
                 f"audit {bundle.audit.uid} ({bundle.audit.title}) is already in this database"

@@ -18,6 +18,7 @@ from schemas.audit import (
     VoiceOut,
     VoiceSource,
 )
+from workbench.services import access
 from workbench.services.errors import (
     InvalidRequestError,
     NotFoundError,
@@ -41,8 +42,10 @@ def add_voice(
     if not text.strip():
         raise InvalidRequestError("a voice needs what was said")
     with unit_of_work(factory, actor) as session:
+        case = _case(session, case_id)
+        access.require_case_work(session, case, "record a voice for this case")
         voice = Voice(source=source.value, text=text, recorded_by=actor.name)
-        voice.case = _case(session, case_id)
+        voice.case = case
         session.add(voice)
         session.flush()
         return VoiceOut.model_validate(voice)
@@ -50,7 +53,9 @@ def add_voice(
 
 def list_voices(factory: SessionFactory, case_id: int) -> list[VoiceOut]:
     with unit_of_work(factory) as session:
-        return [VoiceOut.model_validate(v) for v in _case(session, case_id).voices]
+        case = _case(session, case_id)
+        access.require_case_work(session, case, "read the voices of this case")
+        return [VoiceOut.model_validate(v) for v in case.voices]
 
 
 def raise_concern(
@@ -67,6 +72,8 @@ def raise_concern(
     if not concern.strip() or not who_told.strip():
         raise InvalidRequestError("an immediate concern needs what it is and who was told")
     with unit_of_work(factory, actor) as session:
+        case = _case(session, case_id)
+        access.require_case_work(session, case, "raise a concern for this case")
         row = ImmediateConcern(
             concern=concern,
             who_told=who_told,
@@ -75,7 +82,7 @@ def raise_concern(
             raised_by=actor.name,
             status=ConcernStatus.OPEN.value,
         )
-        row.case = _case(session, case_id)
+        row.case = case
         session.add(row)
         session.flush()
         return ImmediateConcernOut.model_validate(row)
@@ -88,6 +95,7 @@ def close_concern(
         row = session.get(ImmediateConcern, concern_id)
         if row is None:
             raise NotFoundError(f"no immediate concern with id {concern_id}")
+        access.require_lead(session, row.case.audit_id, "close an immediate concern")
         if row.status == ConcernStatus.CLOSED.value:
             raise InvalidRequestError("this concern is already closed")
         row.status = ConcernStatus.CLOSED.value
@@ -100,6 +108,7 @@ def close_concern(
 
 def open_concerns(factory: SessionFactory, audit_id: int) -> list[ImmediateConcernOut]:
     with unit_of_work(factory) as session:
+        access.require_lead(session, audit_id, "list the audit's immediate concerns")
         rows = session.scalars(
             select(ImmediateConcern)
             .join(Case)
@@ -111,9 +120,9 @@ def open_concerns(factory: SessionFactory, audit_id: int) -> list[ImmediateConce
 
 def moderated_grades(factory: SessionFactory, case_id: int) -> list[ModeratedGradeOut]:
     with unit_of_work(factory) as session:
-        return [
-            ModeratedGradeOut.model_validate(m) for m in _case(session, case_id).moderated_grades
-        ]
+        case = _case(session, case_id)
+        access.require_panel_view(session, case.audit, "read the moderated grades")
+        return [ModeratedGradeOut.model_validate(m) for m in case.moderated_grades]
 
 
 def set_moderated_grade(
@@ -130,6 +139,7 @@ def set_moderated_grade(
     try:
         with unit_of_work(factory, actor) as session:
             case = _case(session, case_id)
+            access.require_lead(session, case.audit_id, "moderate a grade")
             scale = definition_of(case.audit.tool_version).scale
             if grade is not None and grade not in scale.answer_keys:
                 raise InvalidRequestError(f"{grade!r} is not an answer on the {scale.title}")

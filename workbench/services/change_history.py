@@ -10,14 +10,16 @@ the right: case "A" never shows case "A / B"'s rows either.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from schemas.audit import ChangeRecordOut
+from workbench.services import access
+from workbench.services.errors import AccessDeniedError, NotFoundError
 from workbench.services.unit import SessionFactory, unit_of_work
-from workbench.store.models import Case, ChangeRecord
+from workbench.store.models import Audit, Case, ChangeRecord
 
 SEP = " / "
 
@@ -96,12 +98,33 @@ def _split(row: ChangeRecord, case_keys: Iterable[str]) -> tuple[str, list[str]]
     return pieces[0], pieces[1:]
 
 
+def _require_history(
+    session: Session, audit_id: int, case_reference: str, within: Sequence[str]
+) -> None:
+    """A return's history (and its findings') goes to whoever may read the return; a whole
+    case's history, which holds moderation and voices too, to the audit's leads."""
+    audit = session.get(Audit, audit_id)
+    if audit is None:
+        raise NotFoundError(f"no audit with id {audit_id}")
+    if not within:
+        access.require_lead(session, audit_id, f"read the history of case {case_reference}")
+        return
+    if not access.sees_return(session, audit, within[0]):
+        principal = access.principal_of(session)
+        who = principal.description if principal else "this user"
+        raise AccessDeniedError(
+            f"{who} cannot read the history of the {within[0]} return for case "
+            f"{case_reference}: another agency's return is shared from moderation on"
+        )
+
+
 def _case_view(
     factory: SessionFactory, audit_id: int, case_reference: str, *within: str
 ) -> list[ChangeRecordOut]:
     case_key = _case_key(case_reference)
     want = list(within)
     with unit_of_work(factory) as session:
+        _require_history(session, audit_id, case_reference, within)
         case_keys = _case_keys(session, audit_id) | {case_key}
         out: list[ChangeRecordOut] = []
         for row in _rows_under(session, audit_id, SEP.join((case_key, *within))):
@@ -136,6 +159,7 @@ def history_of_case(
 def history_of_audit(factory: SessionFactory, audit_id: int) -> list[ChangeRecordOut]:
     """Every history row of one audit, oldest first."""
     with unit_of_work(factory) as session:
+        access.require_lead(session, audit_id, "read the audit's change history")
         rows = session.scalars(
             select(ChangeRecord)
             .where(ChangeRecord.audit_id == audit_id)

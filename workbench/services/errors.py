@@ -42,3 +42,7 @@ class SubmitRefusedError(ServiceError):
         self.unanswered = unanswered
         ids = ", ".join(u.criterion_id for u in unanswered)
         super().__init__(f"cannot submit: {len(unanswered)} criteria unanswered ({ids})")
+
+
+class AccessDeniedError(ServiceError):
+    """The user's role does not allow this; the message says what and why in plain words."""

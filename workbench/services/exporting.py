@@ -24,17 +24,21 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
+from schemas.access import Role
 from schemas.audit import Actor
 from schemas.reports import DEFAULT_MARKING, LearningLogData
 from workbench.files import OutputFileError, write_private
+from workbench.services import access
 from workbench.services.errors import InvalidRequestError, NotFoundError, ServiceError
 from workbench.services.identifier_scan import (
+    KNOWN_IDENTIFIER,
     IdentifierHit,
     IdentifierListError,
     read_known_identifiers,
     scan,
     texts_of,
 )
+from workbench.services.identifiers import held_values
 from workbench.services.unit import SessionFactory, unit_of_work
 from workbench.store.models import Audit, ChangeRecord, TransferRecord
 from workbench.store.types import utcnow
@@ -75,6 +79,38 @@ class IdentifiersFoundError(ServiceError):
             f"{what} holds {n} {things}: {count_kinds(self.hits)}; "
             "remove them, or export with an override and a reason"
         )
+
+
+class HeldIdentifiersError(IdentifiersFoundError):
+    """The document holds an identifier a lead holds for a case: never exported, whatever
+    the reason given."""
+
+    def __init__(self, hits: Sequence[IdentifierHit], what: str = "the document") -> None:
+        super().__init__(hits, what)
+        n = len(self.hits)
+        self.args = (
+            f"{what} holds {n} of the case identifiers held apart from the audit; they are "
+            "never exported, so remove them from the text (no override is possible)",
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def may_export(
+    factory: SessionFactory, doing: str, audit_id: int | None = None, *, subgroup: bool = False
+) -> None:
+    """Refuse before any work: a report is its audit's leads' to export; with `subgroup`, the
+    subgroup's documents (briefing, learning log, summary) are the subgroup's to share too."""
+    with unit_of_work(factory) as session:
+        principal = access.principal_of(session)
+        if principal is None or (subgroup and principal.role is Role.SUBGROUP):
+            return
+        if audit_id is not None:
+            access.require_lead(session, audit_id, doing)
+        else:
+            extra = (Role.SUBGROUP,) if subgroup else ()
+            access.require_role(session, (Role.LEAD, Role.ADMIN, *extra), doing)
 
 
 class ExportInputError(InvalidRequestError):
@@ -164,7 +200,14 @@ def export_document(
     (never the text itself), go into the change history with the transfer record.
     """
     _step(progress, "Checking for identifiers")
-    texts = ((where, text) for where, text in texts_of(data) if where not in NOT_SCANNED)
+    texts = [(where, text) for where, text in texts_of(data) if where not in NOT_SCANNED]
+    with unit_of_work(factory) as session:
+        # Every audit's: a learning log or summary can quote any case.
+        held = held_values(session)
+    if held:
+        held_hits = [h for h in scan(texts, held, today=today) if h.kind == KNOWN_IDENTIFIER]
+        if held_hits:
+            raise HeldIdentifiersError(held_hits, DOCUMENT_NAMES.get(kind, "the document"))
     hits = tuple(scan(texts, known_identifiers, today=today))
     reason = (override_reason or "").strip()
     if hits and not reason:
@@ -283,6 +326,7 @@ def export_report(
     from workbench.services.report_data import audit_report_data
 
     today = today or dt.date.today()
+    may_export(factory, "export the audit report", audit_id)
     _check_template(options)
     check_folder(out)
     _step(progress, "Gathering the audit's findings")
@@ -332,6 +376,7 @@ def export_briefing(
     from workbench.services.report_data import briefing_data
 
     today = today or dt.date.today()
+    may_export(factory, "export the briefing", audit_id, subgroup=True)
     _check_template(options)
     check_folder(out)
     _step(progress, "Gathering the audit's learning")
@@ -411,6 +456,7 @@ def export_learning_log(
 
     chosen = learning_log_format(out, file_format)
     today = today or dt.date.today()
+    may_export(factory, "export the learning log", subgroup=True)
     if chosen == "docx":
         _check_template(options)
     check_folder(out)
@@ -471,6 +517,7 @@ def export_summary(
     if start > end:
         raise ExportInputError(f"the period starts ({start}) after it ends ({end})")
     today = today or dt.date.today()
+    may_export(factory, "export the subgroup summary", subgroup=True)
     _check_template(options)
     check_folder(out)
     _step(progress, "Gathering the period's audits, learning and actions")

@@ -20,6 +20,7 @@ from schemas.learning import (
     LearningStatus,
     SharedHow,
 )
+from workbench.services import access
 from workbench.services.errors import InvalidRequestError, NotFoundError
 from workbench.services.theme_analysis import recurring_themes
 from workbench.services.tools import definition_of
@@ -92,6 +93,7 @@ def create_learning_item(
     for _attempt in range(3):
         try:
             with unit_of_work(factory, actor) as session:
+                access.require_role(session, access.LEARNING_EDITORS, "change the learning log")
                 item = _insert(session, actor, new)
                 return _out(session, item)
         except IntegrityError:
@@ -281,6 +283,7 @@ def update_learning_item(
     factory: SessionFactory, actor: Actor, item_id: int, change: LearningItemChange
 ) -> LearningItemOut:
     with unit_of_work(factory, actor) as session:
+        access.require_role(session, access.LEARNING_EDITORS, "change the learning log")
         item = _item(session, item_id)
         if item.status == LearningStatus.SIGNED_OFF.value and change.status is None:
             raise InvalidRequestError(
@@ -319,6 +322,7 @@ def update_learning_item(
 def sign_off(factory: SessionFactory, actor: Actor, item_id: int, on: dt.date) -> LearningItemOut:
     """The subgroup signs an item off: recorded with who and when."""
     with unit_of_work(factory, actor) as session:
+        access.require_role(session, access.LEARNING_EDITORS, "change the learning log")
         item = _item(session, item_id)
         if not item.shared_how:
             raise InvalidRequestError(

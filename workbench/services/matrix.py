@@ -31,6 +31,7 @@ from schemas.audit import (
     Schema,
 )
 from schemas.tools import AuditTool, GradeScale
+from workbench.services import access
 from workbench.services.errors import NotFoundError
 from workbench.services.tools import definition_of
 from workbench.services.unit import SessionFactory, unit_of_work
@@ -181,6 +182,18 @@ def return_matrix(factory: SessionFactory, audit_id: int) -> ReturnMatrix:
         audit = session.get(Audit, audit_id)
         if audit is None:
             raise NotFoundError(f"no audit with id {audit_id}")
+        access.require_case_level(session, "open an audit's case matrix")
+        # Before moderation an auditor sees only their own agency's column.
+        shown = {
+            a.agency_code
+            for a in audit.agencies
+            if access.sees_return(session, audit, a.agency_code)
+        }
+        sees_moderation = (
+            access.principal_of(session) is None
+            or audit.status in (access.SHARED_STATUSES)
+            or access.leads(session, audit.id)
+        )
         definition = definition_of(audit.tool_version)
         scale = definition.scale
         agencies = tuple(
@@ -191,6 +204,7 @@ def return_matrix(factory: SessionFactory, audit_id: int) -> ReturnMatrix:
                 .where(AuditAgency.audit_id == audit_id)
                 .order_by(Agency.code)
             )
+            if code in shown
         )
         moderated = dict(
             session.execute(
@@ -207,7 +221,7 @@ def return_matrix(factory: SessionFactory, audit_id: int) -> ReturnMatrix:
                 id=case_id,
                 reference=reference,
                 level_of_need=LevelOfNeed(level),
-                moderated_overall=moderated.get(case_id),
+                moderated_overall=moderated.get(case_id) if sees_moderation else None,
             )
             for case_id, reference, level in session.execute(
                 select(Case.id, Case.reference, Case.level_of_need)
@@ -235,6 +249,8 @@ def return_matrix(factory: SessionFactory, audit_id: int) -> ReturnMatrix:
             .where(Case.audit_id == audit_id)
             .order_by(Case.reference, AgencyReturn.agency_code)
         ):
+            if agency_code not in shown:
+                continue
             answers = counts.get(return_id, {})
             cells.append(
                 MatrixCell(
@@ -356,6 +372,7 @@ def case_moderation(factory: SessionFactory, case_id: int) -> CaseModeration:
         if case is None:
             raise NotFoundError(f"no case with id {case_id}")
         audit = case.audit
+        access.require_panel_view(session, audit, "open the moderation of a case")
         definition = definition_of(audit.tool_version)
         tool, scale = definition.tool, definition.scale
         returns = {

@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from schemas.access import Role
 from schemas.audit import Actor, AuditDetail, AuditStatus
+from workbench.services import access
 from workbench.services.audits import _months_before, get_audit
 from workbench.services.errors import InvalidRequestError, NotFoundError
 from workbench.services.unit import SessionFactory, unit_of_work
@@ -214,6 +216,8 @@ def apply_retention(
 ) -> RetentionResult:
     """Delete every audit due, one transaction each; with `dry_run`, only say which."""
     cutoff = retention_cutoff(today, months)
+    with unit_of_work(factory) as session:
+        access.require_role(session, (Role.ADMIN,), "apply the retention period")
     due = tuple(due_for_deletion(factory, months=months, today=today))
     deleted: list[RetentionCandidate] = []
     if not dry_run:
@@ -236,5 +240,6 @@ def set_legal_hold(factory: SessionFactory, actor: Actor, audit_id: int, on: boo
         audit = session.get(Audit, audit_id)
         if audit is None:
             raise NotFoundError(f"no audit with id {audit_id}")
+        access.require_role(session, (Role.ADMIN,), "place or release a legal hold")
         audit.legal_hold = on
     return get_audit(factory, audit_id)

@@ -20,6 +20,7 @@ from schemas.audit import (
     UnansweredCriterion,
 )
 from schemas.tools import ToolDefinition
+from workbench.services import access
 from workbench.services.errors import (
     InvalidRequestError,
     NotFoundError,
@@ -33,10 +34,17 @@ from workbench.store.models import AgencyReturn, Audit, Case, Finding
 EDITABLE = {AuditStatus.PLANNING.value, AuditStatus.RETURNS.value, AuditStatus.MODERATION.value}
 
 
-def _return(session: Session, return_id: int) -> tuple[AgencyReturn, ToolDefinition]:
+def _return(
+    session: Session, return_id: int, *, write: bool = False
+) -> tuple[AgencyReturn, ToolDefinition]:
+    """The return and its tool, once the principal may read it (or, with `write`, change it)."""
     row = session.get(AgencyReturn, return_id, options=[selectinload(AgencyReturn.findings)])
     if row is None:
         raise NotFoundError(f"no agency return with id {return_id}")
+    if write:
+        access.require_return_writable(session, row)
+    else:
+        access.require_return_readable(session, row)
     return row, definition_of(row.case.audit.tool_version)
 
 
@@ -111,7 +119,7 @@ def record_finding(
     (0 or None for a finding not yet saved); if someone saved since, StaleFindingError."""
     try:
         with unit_of_work(factory, actor) as session:
-            row, definition = _return(session, return_id)
+            row, definition = _return(session, return_id, write=True)
             _check_change(definition, row.agency_code, criterion_id, change)
             if row.case.audit.status not in EDITABLE:
                 raise InvalidRequestError(
@@ -195,7 +203,7 @@ def _unanswered(row: AgencyReturn, definition: ToolDefinition) -> list[Unanswere
 def submit_return(factory: SessionFactory, actor: Actor, return_id: int) -> AgencyReturnOut:
     """Submit when every criterion that applies has an answer; otherwise say which have not."""
     with unit_of_work(factory, actor) as session:
-        row, definition = _return(session, return_id)
+        row, definition = _return(session, return_id, write=True)
         if row.status == ReturnStatus.SUBMITTED.value:
             raise InvalidRequestError("this return is already submitted")
         missing = _unanswered(row, definition)
@@ -210,7 +218,7 @@ def submit_return(factory: SessionFactory, actor: Actor, return_id: int) -> Agen
 
 def reopen_return(factory: SessionFactory, actor: Actor, return_id: int) -> AgencyReturnOut:
     with unit_of_work(factory, actor) as session:
-        row, _ = _return(session, return_id)
+        row, _ = _return(session, return_id, write=True)
         if row.status != ReturnStatus.SUBMITTED.value:
             raise InvalidRequestError("this return is not submitted")
         row.status = ReturnStatus.IN_PROGRESS.value

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from schemas.access import Role
 from schemas.audit import Actor
 from schemas.learning import TaggedKind, ThemeIn, ThemeOut, ThemeSuggestion
+from workbench.services import access
 from workbench.services.errors import InvalidRequestError, NotFoundError
 from workbench.services.theme_suggest import suggest_themes
 from workbench.services.unit import SessionFactory, unit_of_work
@@ -48,6 +50,7 @@ def save_theme(factory: SessionFactory, actor: Actor, theme: ThemeIn) -> ThemeOu
     """Add a theme to the vocabulary, or change the one with the same code."""
     keywords = _clean_keywords(theme.keywords)
     with unit_of_work(factory, actor) as session:
+        access.require_role(session, _EDITORS, "change the theme vocabulary")
         row = session.scalars(select(Theme).where(Theme.code == theme.code)).one_or_none()
         if row is None:
             row = Theme(code=theme.code)
@@ -79,7 +82,13 @@ def _theme_ids(session: Session, codes: Iterable[str]) -> dict[str, Theme]:
     return found
 
 
-def _target(session: Session, kind: TaggedKind, target_id: int) -> Finding | Voice | ModeratedGrade:
+_EDITORS = (Role.LEAD, Role.ADMIN)
+
+
+def _target(
+    session: Session, kind: TaggedKind, target_id: int, *, write: bool = False
+) -> Finding | Voice | ModeratedGrade:
+    """The tagged thing, once the principal may read it (or, with `write`, tag it)."""
     row: Finding | Voice | ModeratedGrade | None
     if kind is TaggedKind.FINDING:
         row = session.get(Finding, target_id)
@@ -89,6 +98,17 @@ def _target(session: Session, kind: TaggedKind, target_id: int) -> Finding | Voi
         row = session.get(ModeratedGrade, target_id)
     if row is None:
         raise NotFoundError(f"no {kind.value} with id {target_id}")
+    if isinstance(row, Finding):
+        if write:
+            access.require_return_writable(session, row.agency_return)
+        else:
+            access.require_return_readable(session, row.agency_return)
+    elif isinstance(row, Voice):
+        access.require_case_work(session, row.case, "tag a voice of this case")
+    elif write:
+        access.require_lead(session, row.case.audit_id, "tag a moderated grade")
+    else:
+        access.require_panel_view(session, row.case.audit, "read a moderated grade")
     return row
 
 
@@ -127,7 +147,7 @@ def set_tags(
     A retired theme can stay where it already is but cannot be newly attached."""
     wanted = set(codes)
     with unit_of_work(factory, actor) as session:
-        target = _target(session, kind, target_id)
+        target = _target(session, kind, target_id, write=True)
         themes = _theme_ids(session, wanted)
         current = {row.theme.code: row for row in _tag_rows(session, kind, target_id)}
         for code in sorted(wanted - set(current)):
@@ -179,6 +199,7 @@ def suggest_for_text(
 def delete_unused_theme(factory: SessionFactory, actor: Actor, code: str) -> None:
     """Remove a theme nothing uses; one in use can only be retired (keeps history readable)."""
     with unit_of_work(factory, actor) as session:
+        access.require_role(session, _EDITORS, "change the theme vocabulary")
         theme = session.scalars(select(Theme).where(Theme.code == code)).one_or_none()
         if theme is None:
             raise NotFoundError(f"no theme called {code}")

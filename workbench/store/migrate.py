@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 """The newest migration, kept here so that opening a current database never imports Alembic
 (a tenth of a second at every launch). A test checks it against the migration scripts."""
 

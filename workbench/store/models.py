@@ -669,3 +669,62 @@ class TransferRecord(Base):
     target: Mapped[str] = mapped_column(Text)
     recipient: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class User(Audited, Base):
+    """A workbench user and their role. On PostgreSQL `login` is the database login, so the
+    row-level security policies can find the role of whoever is connected."""
+
+    __tablename__ = "users"
+
+    login: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    history_fields = ("name", "role", "agency_code", "active")
+
+    def history_key(self) -> str:
+        return f"user {self.login}"
+
+    def history_audit_id(self) -> int | None:
+        return None
+
+
+class AuditLead(Audited, Base):
+    """An audit lead of one audit: the lead sees and changes everything in it."""
+
+    __tablename__ = "audit_leads"
+
+    audit_id: Mapped[int] = mapped_column(
+        ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True
+    )
+    login: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+    history_fields = ("login",)
+
+    def history_key(self) -> str:
+        return f"lead {self.login}"
+
+    def history_audit_id(self) -> int | None:
+        return self.audit_id
+
+
+class CaseIdentifier(Base):
+    """A real identifier of a case (a name, a date of birth, a system number), held apart from
+    the audit content where a partnership chooses to hold them.
+
+    Deliberately not `Audited`: change history is readable more widely than this table, so
+    changes are recorded by hand as who and when, without the value."""
+
+    __tablename__ = "case_identifiers"
+    __table_args__ = (UniqueConstraint("case_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    value: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
