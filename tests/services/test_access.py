@@ -344,3 +344,36 @@ def test_held_identifiers_never_reach_an_export_even_with_an_override(
     )
     text = "\n".join(p.text for p in Document(str(out)).paragraphs)
     assert "Jordan" not in text
+
+
+def test_on_sqlite_the_local_user_is_the_administrator_unless_the_users_table_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    from workbench.store.engine import make_engine, make_session_factory
+    from workbench.store.migrate import ensure_schema
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'own.db'}")
+    ensure_schema(engine, "own.db", upgrade_if_needed=True)
+    factory = make_session_factory(engine)
+    me = users.resolve_principal(factory, "jo.bloggs", "police")
+    assert (me.login, me.role, me.agency) == ("jo.bloggs", Role.ADMIN, "police")
+
+    users.save_user(factory, SYSTEM, UserIn(login="jo.bloggs", role=Role.AUDITOR, agency="gp"))
+    me = users.resolve_principal(factory, "jo.bloggs", "police")
+    assert (me.role, me.agency) == (Role.AUDITOR, "gp")
+    # An auditor cannot make themselves anything else.
+    with pytest.raises(AccessDeniedError, match="administrator"):
+        users.save_user(bind(factory, me), me.actor, UserIn(login="jo.bloggs", role=Role.ADMIN))
+    users.save_user(
+        factory, SYSTEM, UserIn(login="jo.bloggs", role=Role.AUDITOR, agency="gp", active=False)
+    )
+    with pytest.raises(AccessDeniedError, match="switched off"):
+        users.resolve_principal(factory, "jo.bloggs", None)
+    engine.dispose()
+
+
+def test_an_auditor_needs_an_agency_and_a_known_one(factory: sessionmaker[Session]) -> None:
+    with pytest.raises(ValueError, match="needs an agency"):
+        UserIn(login="x", role=Role.AUDITOR)
+    with pytest.raises(NotFoundError, match="no agency 'nowhere'"):
+        users.save_user(factory, SYSTEM, UserIn(login="x", role=Role.AUDITOR, agency="nowhere"))

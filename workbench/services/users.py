@@ -4,6 +4,7 @@ database privileges that go with each role."""
 from __future__ import annotations
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from schemas.access import Principal, Role, UserIn, UserOut
@@ -29,6 +30,8 @@ _CASE_TEXT = (
 _SUBGROUP_COLUMNS = {
     "findings": "id, return_id, criterion_id, grade, version, updated_at, updated_by",
     "moderated_grades": "id, case_id, heading, grade, version, updated_at, updated_by",
+    "immediate_concerns": "id, case_id, agency_code, status, told_at, raised_at, closed_at",
+    "voices": "id, case_id, source, recorded_at",
 }
 
 
@@ -62,7 +65,14 @@ def resolve_principal(factory: SessionFactory, local_user: str, agency: str | No
     administrator for the database's owner."""
     with unit_of_work(factory) as session:
         login = connected_login(session, local_user)
-        user = session.get(User, login)
+        try:
+            user = session.get(User, login)
+        except ProgrammingError:
+            # No privileges at all: a login never added, or a user switched off.
+            raise AccessDeniedError(
+                f"login {login!r} may not use this workbench database (not a workbench user, "
+                "or switched off); ask the administrator"
+            ) from None
         if user is not None:
             if not user.active:
                 raise AccessDeniedError(
