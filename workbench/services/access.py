@@ -154,9 +154,8 @@ def require_named_lead(session: Session, audit_id: int, doing: str) -> None:
     principal = principal_of(session)
     if principal is None:
         return
-    if principal.role in (Role.LEAD, Role.ADMIN) and session.get(
-        AuditLead, (audit_id, principal.login)
-    ):
+    named = session.get(AuditLead, (audit_id, principal.login)) is not None
+    if named and principal.role in (Role.LEAD, Role.ADMIN):
         return
     raise _refuse(principal, doing, "only a lead named on this audit can")
 

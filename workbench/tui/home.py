@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from schemas.access import Principal, Role
 from schemas.audit import AuditSummary
 from workbench.services.audits import list_audits
 from workbench.services.errors import ServiceError
@@ -57,6 +58,14 @@ def audit_row(audit: AuditSummary) -> tuple[str, ...]:
         format_progress(audit),
         f"{audit.returns_submitted}/{audit.returns_total}",
     )
+
+
+_ROLE_VERBS: dict[str, frozenset[Role]] = {
+    "plan": frozenset({Role.LEAD, Role.ADMIN}),
+    "vocabulary": frozenset({Role.LEAD, Role.ADMIN}),
+    "open_audit": frozenset({Role.AUDITOR, Role.LEAD, Role.ADMIN}),
+}
+"""Home verbs limited to some roles (see workbench/services/access.py for the rules)."""
 
 
 class HomeScreen(Screen[None]):
@@ -155,10 +164,27 @@ class HomeScreen(Screen[None]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return int(key) if key is not None else None
 
+    def _role(self) -> Role | None:
+        principal = getattr(self.app, "principal", None)
+        return principal.role if isinstance(principal, Principal) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A verb the user's role cannot use is left off the footer and the palette; the
+        # services refuse it anyway, this only spares the user a key that cannot work.
+        allowed = _ROLE_VERBS.get(action)
+        role = self._role()
+        return allowed is None or role is None or role in allowed
+
     def action_open_audit(self) -> None:
         from workbench.tui.app import WorkbenchApp
         from workbench.tui.matrix_screen import AuditScreen
 
+        if not self.check_action("open_audit", ()):
+            self.notify(
+                "The subgroup sees aggregates and learning: o for the overview, "
+                "l for the learning log, a for actions."
+            )
+            return
         audit_id = self._selected_audit()
         if audit_id is None:
             self.notify("No audit to open: plan one with n, or load the demo.")
