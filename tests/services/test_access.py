@@ -377,3 +377,14 @@ def test_an_auditor_needs_an_agency_and_a_known_one(factory: sessionmaker[Sessio
         UserIn(login="x", role=Role.AUDITOR)
     with pytest.raises(NotFoundError, match="no agency 'nowhere'"):
         users.save_user(factory, SYSTEM, UserIn(login="x", role=Role.AUDITOR, agency="nowhere"))
+
+
+def test_another_agencys_shared_return_opens_read_only(day: Day) -> None:
+    from workbench.services.return_context import return_context
+
+    day.moderate()
+    theirs = return_context(day.as_("ann"), day.school)
+    assert theirs.read_only_reason == "the school return is that agency's to change"
+    mine = return_context(day.as_("ann"), day.police)
+    assert mine.read_only_reason == ""
+    assert return_context(day.as_("lead"), day.school).read_only_reason == ""

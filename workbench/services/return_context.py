@@ -10,7 +10,7 @@ from schemas.audit import AgencyReturnOut, AuditDetail, ReturnStatus
 from schemas.tools import Criterion, ToolDefinition
 from workbench.services.audits import audit_tool, get_audit
 from workbench.services.errors import NotFoundError
-from workbench.services.returns import EDITABLE, get_return
+from workbench.services.returns import EDITABLE, get_return, may_change
 from workbench.services.unit import SessionFactory, unit_of_work
 from workbench.store.models import Case
 
@@ -20,6 +20,8 @@ class ReturnContext:
     agency_return: AgencyReturnOut
     audit: AuditDetail
     definition: ToolDefinition
+    writable: bool = True
+    """False when the user may read this return but not change it (another agency's)."""
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -33,6 +35,8 @@ class ReturnContext:
             return "submitted"
         if self.audit.status.value not in EDITABLE:
             return f"the audit is in {self.audit.status.value}"
+        if not self.writable:
+            return f"the {self.agency_return.agency_code} return is that agency's to change"
         return ""
 
 
@@ -51,4 +55,5 @@ def return_context(factory: SessionFactory, return_id: int) -> ReturnContext:
         agency_return=agency_return,
         audit=get_audit(factory, audit_id),
         definition=audit_tool(factory, audit_id),
+        writable=may_change(factory, return_id),
     )

@@ -72,6 +72,14 @@ def get_return(factory: SessionFactory, return_id: int) -> AgencyReturnOut:
         return _return_out(row)
 
 
+def may_change(factory: SessionFactory, return_id: int) -> bool:
+    """Whether the principal may change this return (an auditor reads other agencies'
+    returns from moderation on, but changes only their own)."""
+    with unit_of_work(factory) as session:
+        row, _ = _return(session, return_id)
+        return access.writes_return(session, row.case.audit, row.agency_code)
+
+
 def _return_out(row: AgencyReturn) -> AgencyReturnOut:
     return AgencyReturnOut(
         id=row.id,
