@@ -518,7 +518,10 @@ async def test_a_stale_moderated_grade_shows_theirs_and_lets_the_lead_choose(
         await app.push_screen(screen)
         await settle(pilot)
         assert screen.query_one("#reasons", TextArea).text.startswith("Police response")
-        # Someone else on the panel saves first.
+        # The lead starts choosing; meanwhile someone else on the panel saves first. (The
+        # draft comes first so a live refresh cannot load theirs into the editor before the
+        # lead has touched it: then there would be nothing to conflict with.)
+        await choose_grade(pilot, "Requires improvement to be good")
         casework.set_moderated_grade(
             sqlite_factory,
             Actor(name="panel.member"),
@@ -528,7 +531,6 @@ async def test_a_stale_moderated_grade_shows_theirs_and_lets_the_lead_choose(
             reasons="Health never referred",
             expected_version=1,
         )
-        await choose_grade(pilot, "Requires improvement to be good")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ConflictDialog)
@@ -547,6 +549,7 @@ async def test_a_stale_moderated_grade_shows_theirs_and_lets_the_lead_choose(
         assert overall.reasons == "Police response timely; health referral late"
 
         # Again, but this time the lead keeps the other person's grade.
+        await choose_grade(pilot, "Inadequate")
         casework.set_moderated_grade(
             sqlite_factory,
             Actor(name="panel.member"),
@@ -556,7 +559,6 @@ async def test_a_stale_moderated_grade_shows_theirs_and_lets_the_lead_choose(
             reasons="Agreed after discussion",
             expected_version=3,
         )
-        await choose_grade(pilot, "Inadequate")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ConflictDialog)

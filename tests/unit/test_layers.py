@@ -19,6 +19,7 @@ UI_FREE = [
     "workbench.store.engine",
     "workbench.store.migrate",
     "workbench.store.history",
+    "workbench.store.changes",
     "workbench.services.audits",
     "workbench.services.returns",
     "workbench.services.casework",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
+from textual import on
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -12,9 +13,11 @@ from textual.screen import Screen
 from audit_tools.registry import ToolRegistry
 from schemas.audit import Actor
 from workbench.config import Settings
+from workbench.services.access import factory_principal
 from workbench.tui.commands import WorkbenchCommands, toggle_theme
 from workbench.tui.help_screen import HelpScreen
 from workbench.tui.home import HomeScreen
+from workbench.tui.live import DataChanged, LiveStatus, LiveUpdates, announce, forward
 from workbench.tui.preferences import load_preferences
 
 
@@ -44,12 +47,22 @@ class WorkbenchApp(App[None]):
         self.settings = settings
         self.factory = factory
         self._tool_registry = registry
-        # The auditor's own agency: configured, or remembered from the last return they opened.
-        agency = settings.agency or load_preferences(settings.config_dir).agency
-        self.actor = Actor(name=settings.actor, agency=agency)
+        # The auditor's own agency: their user's, else configured, else remembered from the
+        # last return they opened.
+        self.principal = factory_principal(factory)
+        name = self.principal.login if self.principal else settings.actor
+        agency = (
+            (self.principal.agency if self.principal else None)
+            or settings.agency
+            or load_preferences(settings.config_dir).agency
+        )
+        self.actor = Actor(name=name, agency=agency)
         # The entry point already knows how to describe the database without its password,
         # so the label is passed in rather than worked out from the engine here.
-        self.sub_title = database_label
+        who = f" · {self.principal.description}" if self.principal else ""
+        self.sub_title = f"{database_label}{who}"
+        # Watches for other people's saves, so the lead's views follow them (see live.py).
+        self.live = LiveUpdates.for_factory(self, factory)
 
     def today(self) -> dt.date:
         """The date actions turn overdue against: read each time, so a session left open
@@ -64,6 +77,21 @@ class WorkbenchApp(App[None]):
         if self._tool_registry is None:
             self._tool_registry = ToolRegistry.load(self.settings.tool_dirs)
         return self._tool_registry
+
+    def on_mount(self) -> None:
+        self.live.start()
+
+    def on_unmount(self) -> None:
+        # Ends promptly: the thread's wait is cut short, so quitting is not held up.
+        self.live.stop()
+
+    @on(DataChanged)
+    def _data_changed(self, event: DataChanged) -> None:
+        forward(self, event)
+
+    @on(LiveStatus)
+    def _live_status(self, event: LiveStatus) -> None:
+        announce(self, event)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.screen))

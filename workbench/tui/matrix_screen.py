@@ -23,6 +23,7 @@ from schemas.audit import Actor, LevelOfNeed, ReturnStatus
 from schemas.tools import GradeScale
 from workbench.services.matrix import MatrixCell, ReturnMatrix, return_matrix
 from workbench.tui.feedback import EXPECTED_FAILURES, explain, unexpected
+from workbench.tui.live import DataChanged, refill
 
 NEED_SHORT = {
     LevelOfNeed.EARLY_HELP: "EH",
@@ -167,6 +168,14 @@ class AuditScreen(Screen[None]):
             id="audit.refresh",
             show=False,
         ),
+        Binding(
+            "h,ctrl+l",
+            "history",
+            "History",
+            tooltip="Who changed what in the selected case, and when (s: the whole audit)",
+            id="audit.history",
+            show=False,  # no room on the footer: F1 and the palette list it
+        ),
         Binding("escape", "back", "Back", tooltip="Back to the previous screen", id="audit.back"),
     ]
 
@@ -226,6 +235,12 @@ class AuditScreen(Screen[None]):
         if not get_current_worker().is_cancelled:
             self.post_message(message)
 
+    @on(DataChanged)
+    def _data_changed(self, event: DataChanged) -> None:
+        # Someone saved: read again. The load is exclusive, so a newer read replaces an older.
+        if event.about(self.audit_id):
+            self.load_matrix()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "audit.load" and event.state is WorkerState.ERROR:
             self.post_message(self.LoadFailed(unexpected(event.worker.error)))
@@ -246,12 +261,10 @@ class AuditScreen(Screen[None]):
     def _show(self, matrix: ReturnMatrix) -> None:
         table = self.table
         where = table.cursor_coordinate
-        table.clear(columns=True)
-        table.add_column("Case", key=CASE_COLUMN)
-        table.add_column("Need", key=NEED_COLUMN)
-        for agency in matrix.agencies:
-            table.add_column(Text(agency.code), key=agency.code)
-        table.add_column("Moderated", key=MODERATED_COLUMN)
+        columns: list[tuple[str, str | Text]] = [(CASE_COLUMN, "Case"), (NEED_COLUMN, "Need")]
+        columns += [(agency.code, Text(agency.code)) for agency in matrix.agencies]
+        columns.append((MODERATED_COLUMN, "Moderated"))
+        rows: list[tuple[str, list[Text]]] = []
         muted = table.style_for("status")
         for case in matrix.cases:
             cells = [Text(case.reference), Text(NEED_SHORT[case.level_of_need])]
@@ -265,7 +278,8 @@ class AuditScreen(Screen[None]):
                 text.append(status_text(cell), style=muted)
                 cells.append(text)
             cells.append(table.grade_text(matrix.scale, case.moderated_overall))
-            table.add_row(*cells, key=str(case.id))
+            rows.append((str(case.id), cells))
+        refill(table, columns, rows)
         if matrix.cases:
             column = where.column
             if not self._placed and self._actor.agency in {a.code for a in matrix.agencies}:
@@ -405,6 +419,20 @@ class AuditScreen(Screen[None]):
         from workbench.tui.agreement_view import AgreementView
 
         self.app.push_screen(AgreementView(self._factory, self.audit_id))
+
+    def action_history(self) -> None:
+        from workbench.tui.history_screen import HistoryScreen, audit_scope, case_scope
+
+        at = self._at(self.table.cursor_coordinate)
+        if at is None or self.matrix is None:
+            self.notify("There is no case to show the history of yet.", severity="warning")
+            return
+        case = next(c for c in self.matrix.cases if c.id == at[0])
+        scopes = (
+            case_scope(self.audit_id, case.reference),
+            audit_scope(self.audit_id, self.matrix.title),
+        )
+        self.app.push_screen(HistoryScreen(self._factory, scopes))
 
     def action_export(self) -> None:
         from workbench.tui.export_dialog import ExportScope

@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Select, Static, TextArea
 from textual.widgets.data_table import CellDoesNotExist
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from schemas.audit import Actor, ModeratedGradeOut, ModerationHeading
 from schemas.learning import TaggedKind
@@ -33,6 +33,7 @@ from workbench.services.themes import list_themes, tags_of
 from workbench.tui.agreement_view import AgreementView
 from workbench.tui.concern_flow import ConcernFlow
 from workbench.tui.feedback import EXPECTED_FAILURES, explain, unexpected
+from workbench.tui.live import DataChanged, refill
 from workbench.tui.matrix_screen import GradeTable, grade_short
 from workbench.tui.theme_picker import TagFlow, Tagging, read_tagging, themes_line
 
@@ -165,6 +166,15 @@ class ModerationScreen(Screen[None]):
             id="moderation.themes",
         ),
         Binding(
+            # A control key, so it works while the reasons box has the focus.
+            "ctrl+l",
+            "history",
+            "History",
+            tooltip="Who changed what in this case, and when (s: the whole audit)",
+            id="moderation.history",
+            show=False,  # no room on the footer: F1 and the palette list it
+        ),
+        Binding(
             "escape",
             "back",
             "Back",
@@ -176,6 +186,7 @@ class ModerationScreen(Screen[None]):
     @dataclass
     class Loaded(Message):
         sheet: CaseModeration
+        live: bool = False  # read because someone saved, not because the lead asked
 
     @dataclass
     class LoadFailed(Message):
@@ -227,6 +238,8 @@ class ModerationScreen(Screen[None]):
         self._grade_headings: dict[int, ModerationHeading] = {}
         self._theme_labels: dict[str, str] = {}
         self._tag_flow = TagFlow(self, factory, actor, self._tagged)
+        # (heading, version) saved by others mid-edit that the lead has been told about.
+        self._told_newer: set[tuple[ModerationHeading, int]] = set()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -260,12 +273,18 @@ class ModerationScreen(Screen[None]):
         self.load_sheet()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="moderation.load")
-    def load_sheet(self) -> None:
+    def load_sheet(self, live: bool = False) -> None:
         try:
-            message: Message = self.Loaded(case_moderation(self._factory, self.case_id))
+            message: Message = self.Loaded(case_moderation(self._factory, self.case_id), live)
         except EXPECTED_FAILURES as exc:
             message = self.LoadFailed(explain(exc))
-        self.post_message(message)
+        if not get_current_worker().is_cancelled:  # a newer read is on its way
+            self.post_message(message)
+
+    @on(DataChanged)
+    def _data_changed(self, event: DataChanged) -> None:
+        if self.sheet is not None and event.about(self.sheet.audit_id):
+            self.load_sheet(live=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR:
@@ -288,13 +307,41 @@ class ModerationScreen(Screen[None]):
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
         first = self.sheet is None
-        self.sheet = event.sheet
+        # The editor follows the lead, not the database: typed text is never replaced, nor,
+        # when someone else saves, the field the lead is in.
+        mid_edit = set(self.drafts)
+        if event.live and self.query_one("#editor").has_focus_within:
+            mid_edit.add(self.editing)
+        self.sheet = event.sheet if first else self._keeping(event.sheet, mid_edit)
         self.query_one("#answers", GradeTable).loading = False
-        self._show(event.sheet)
-        # The editor follows the lead, not the database: typed text is never replaced.
-        if first or self.editing not in self.drafts:
+        self._show(self.sheet)
+        if first or self.editing not in mid_edit:
             self._load_editor(self.editing)
         self.load_tags()
+
+    def _keeping(self, sheet: CaseModeration, mid_edit: set[ModerationHeading]) -> CaseModeration:
+        """A fresh read, but headings being edited keep the moderated grade they were read
+        with: a save then meets whoever saved since (the conflict dialog), never overwrites."""
+        assert self.sheet is not None
+        kept = {h: self.sheet.heading(h) for h in mid_edit}
+        for heading, old in kept.items():
+            new = sheet.heading(heading)
+            if new.version != old.version and (heading, new.version) not in self._told_newer:
+                self._told_newer.add((heading, new.version))
+                self.notify(
+                    f"{new.updated_by} saved {new.label} while you were editing it: "
+                    "saving yours will show both.",
+                    title="Moderated grade changed",
+                    severity="warning",
+                )
+        stored = ("grade", "reasons", "version", "updated_by")
+        headings = tuple(
+            h.model_copy(update={f: getattr(kept[h.heading], f) for f in stored})
+            if h.heading in kept
+            else h
+            for h in sheet.headings
+        )
+        return sheet.model_copy(update={"headings": headings})
 
     def _show(self, sheet: CaseModeration) -> None:
         self.sub_title = (
@@ -318,11 +365,12 @@ class ModerationScreen(Screen[None]):
     def _show_answers(self, sheet: CaseModeration) -> None:
         table = self.query_one("#answers", GradeTable)
         where = table.cursor_coordinate
-        table.clear(columns=True)
-        table.add_column("Criterion", key=CRITERION_COLUMN)
-        table.add_column("Question", key=QUESTION_COLUMN)
-        for agency in sheet.agencies:
-            table.add_column(Text(agency), key=agency)
+        columns: list[tuple[str, str | Text]] = [
+            (CRITERION_COLUMN, "Criterion"),
+            (QUESTION_COLUMN, "Question"),
+            *((agency, Text(agency)) for agency in sheet.agencies),
+        ]
+        rows: list[tuple[str, list[Text]]] = []
         width = self._question_width(len(sheet.agencies))
         for row in sheet.criteria:
             mark = DISAGREEMENT_MARK if row.disagreement else " "
@@ -340,7 +388,8 @@ class ModerationScreen(Screen[None]):
                             sheet.scale, answer.grade, disagreement=row.disagreement and graded
                         )
                     )
-            table.add_row(*cells, key=row.criterion_id)
+            rows.append((row.criterion_id, cells))
+        refill(table, columns, rows)
         if sheet.criteria:
             table.move_cursor(
                 row=min(where.row, len(sheet.criteria) - 1),
@@ -637,6 +686,18 @@ class ModerationScreen(Screen[None]):
         if self.sheet is None:
             return
         self.app.push_screen(AgreementView(self._factory, self.sheet.audit_id))
+
+    def action_history(self) -> None:
+        from workbench.tui.history_screen import HistoryScreen, audit_scope, case_scope
+
+        sheet = self.sheet
+        if sheet is None:
+            return
+        scopes = (
+            case_scope(sheet.audit_id, sheet.reference),
+            audit_scope(sheet.audit_id, sheet.audit_title),
+        )
+        self.app.push_screen(HistoryScreen(self._factory, scopes))
 
     # --- themes -------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from workbench.tui.autosave import Autosaver, SaveState
 from workbench.tui.concern_flow import ConcernFlow
 from workbench.tui.criterion_panel import TEXT_FIELDS, CriterionPanel
 from workbench.tui.feedback import explain, unexpected
+from workbench.tui.history_screen import HistoryScreen, case_scope, finding_scope, return_scope
 from workbench.tui.return_dialogs import Choice, ConflictDialog, UnansweredDialog
 from workbench.tui.theme_picker import TagFlow, Tagging, read_tagging, themes_line
 from workbench.tui.voices import VoicesScreen
@@ -120,6 +121,16 @@ class ReturnScreen(Screen[None]):
             "Tag themes",
             tooltip="Tag this finding with themes (suggested from its text, never applied unasked)",
             id="return.themes",
+        ),
+        Binding(
+            # A control key, so it works from inside a text field (ctrl+y is redo there). Off
+            # the footer, which is full at 80 columns: F1 and the palette list it.
+            "ctrl+l",
+            "history",
+            "History",
+            tooltip="Who changed this finding and when, before and after (s: the return, the case)",
+            id="return.history",
+            show=False,
         ),
         Binding(
             "escape",
@@ -633,6 +644,26 @@ class ReturnScreen(Screen[None]):
         self._tags[tagging.target_id] = codes
         self._theme_labels.update(tagging.labels)
         self._show_themes()
+
+    def action_history(self) -> None:
+        if self._view is None:
+            return
+        self._capture()
+        agency_return = self._view.agency_return
+        audit_id, case = self._view.audit.id, agency_return.case_reference
+        agency = agency_return.agency_code
+        scopes = (
+            finding_scope(audit_id, case, agency, self._criterion.id),
+            return_scope(audit_id, case, agency),
+            case_scope(audit_id, case),
+        )
+        self.app.push_screen(HistoryScreen(self._factory, scopes, before_read=self._store_typed))
+
+    def _store_typed(self) -> None:
+        """Runs in the history's reading thread first: what was typed shows in the history."""
+        if self._autosaver.has_unsaved():
+            self._autosaver.flush(self._save_one)
+            self.post_message(self.SavesSettled())
 
     def action_concern(self) -> None:
         if self._view is None:
