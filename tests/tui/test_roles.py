@@ -3,6 +3,7 @@ auditor's audit screen shows their own agency's column until moderation."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -105,3 +106,25 @@ def test_subgroup_home_snapshot(
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+
+
+async def test_only_those_who_keep_the_learning_log_are_offered_drafting_from_a_theme(
+    settings: Settings, sqlite_factory: sessionmaker[Session], registry: ToolRegistry
+) -> None:
+    from workbench.tui.audit_themes_screen import AuditThemesScreen
+
+    first, _ = plan_audits(sqlite_factory, registry)
+    offered: dict[Role, bool] = {}
+    for who in (AUDITOR, Principal(login="lee.lead", role=Role.LEAD)):
+        app = _app(settings, sqlite_factory, who)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = AuditThemesScreen(app.factory, app.actor, first.id, dt.date(2026, 11, 24))
+            await app.push_screen(screen)
+            await settle(pilot)
+            offered[who.role] = "Learning item" in {v.name for v in screen_verbs(screen)}
+            if who.role is Role.AUDITOR:
+                await pilot.press("l")
+                await settle(pilot)
+                assert app.screen is screen  # no learning dialog opened
+    assert offered == {Role.AUDITOR: False, Role.LEAD: True}

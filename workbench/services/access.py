@@ -160,10 +160,17 @@ def require_named_lead(session: Session, audit_id: int, doing: str) -> None:
     raise _refuse(principal, doing, "only a lead named on this audit can")
 
 
+def reads_case_text(session: Session) -> bool:
+    """Whether the principal may read case-level text at all: everyone but the subgroup (a
+    document the subgroup may export is then built from grades and counts alone)."""
+    principal = principal_of(session)
+    return principal is None or principal.role is not Role.SUBGROUP
+
+
 def require_case_level(session: Session, doing: str) -> None:
     """Anything case by case: everyone but the subgroup, which sees aggregates and learning."""
     principal = principal_of(session)
-    if principal is not None and principal.role is Role.SUBGROUP:
+    if principal is not None and not reads_case_text(session):
         raise _refuse(principal, doing, "the subgroup sees aggregates and learning only")
 
 

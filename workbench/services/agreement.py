@@ -18,14 +18,21 @@ from sqlalchemy.exc import IntegrityError
 
 from schemas.audit import Actor, ModerationHeading
 from schemas.learning import AgreementFigure, AgreementReport, SecondGradeOut
-from schemas.tools import NOT_APPLICABLE, NOT_EVIDENCED, GradeScale
+from schemas.tools import NOT_APPLICABLE, NOT_EVIDENCED, GradeScale, ToolDefinition
 from workbench.services import access
 from workbench.services.errors import InvalidRequestError, NotFoundError
 from workbench.services.kappa import contingency, percent_agreement, weighted_kappa
-from workbench.services.matrix import case_moderation
+from workbench.services.matrix import heading_sections, median_level
 from workbench.services.tools import definition_of
 from workbench.services.unit import SessionFactory, unit_of_work
-from workbench.store.models import AgencyReturn, Audit, Case, Finding, SecondGrade
+from workbench.store.models import (
+    AgencyReturn,
+    Audit,
+    Case,
+    Finding,
+    ModeratedGrade,
+    SecondGrade,
+)
 
 
 class Comparison(StrEnum):
@@ -123,21 +130,56 @@ def _double_graded_pairs(factory: SessionFactory, audit_id: int) -> list[Pair]:
     return [(c, a, first, second) for c, a, first, second in rows]
 
 
-def _moderated_pairs(factory: SessionFactory, audit_id: int) -> list[Pair]:
+def _moderated_pairs(
+    factory: SessionFactory, audit_id: int, definition: ToolDefinition
+) -> list[Pair]:
+    """Each agency's own heading grade (the median the moderation sheet shows) against the
+    panel's grade, from grade columns alone. Agreement is an aggregate the subgroup may see,
+    so it reads no finding text and no moderation reasons (a subgroup login may not)."""
     with unit_of_work(factory) as session:
-        case_ids = list(
-            session.scalars(select(Case.id).where(Case.audit_id == audit_id).order_by(Case.id))
-        )
+        moderated = session.execute(
+            select(ModeratedGrade.case_id, ModeratedGrade.heading, ModeratedGrade.grade)
+            .join(Case, Case.id == ModeratedGrade.case_id)
+            .where(Case.audit_id == audit_id, ModeratedGrade.grade.is_not(None))
+        ).all()
+        if not moderated:
+            return []
+        agencies: dict[int, list[str]] = defaultdict(list)
+        for case_id, agency in session.execute(
+            select(AgencyReturn.case_id, AgencyReturn.agency_code)
+            .join(Case, Case.id == AgencyReturn.case_id)
+            .where(Case.audit_id == audit_id)
+            .order_by(AgencyReturn.case_id, AgencyReturn.agency_code)
+        ):
+            agencies[case_id].append(agency)
+        found: dict[tuple[int, str], dict[str, str | None]] = defaultdict(dict)
+        for case_id, agency, criterion_id, answer in session.execute(
+            select(
+                AgencyReturn.case_id, AgencyReturn.agency_code, Finding.criterion_id, Finding.grade
+            )
+            .join(AgencyReturn, AgencyReturn.id == Finding.return_id)
+            .join(Case, Case.id == AgencyReturn.case_id)
+            .where(Case.audit_id == audit_id, Finding.grade.is_not(None))
+        ):
+            found[(case_id, agency)][criterion_id] = answer
+    tool, scale = definition.tool, definition.scale
+    mapping = heading_sections(tool)
     pairs: list[Pair] = []
-    for case_id in case_ids:
-        sheet = case_moderation(factory, case_id)
-        for heading in sheet.headings:
-            if heading.grade is None:
-                continue  # the panel has not moderated this heading: nothing to agree with
-            for agency in heading.agency_grades:
-                pairs.append(
-                    (heading.heading.value, agency.agency_code, agency.grade, heading.grade)
-                )
+    for case_id, heading_value, panel_grade in sorted(moderated, key=lambda m: (m[0], m[1])):
+        heading = ModerationHeading(heading_value)
+        if heading is ModerationHeading.OVERALL:
+            section_ids: tuple[str, ...] = tuple(s.id for s in tool.sections)
+        else:
+            section_ids = mapping[heading]
+        criteria = [c for s in tool.sections if s.id in section_ids for c in s.criteria]
+        for agency in agencies.get(case_id, []):
+            grades = found.get((case_id, agency), {})
+            tally: dict[str, int] = defaultdict(int)
+            for criterion in criteria:
+                grade = grades.get(criterion.id)
+                if grade is not None and criterion.applies_to(agency):
+                    tally[grade] += 1
+            pairs.append((heading.value, agency, median_level(tally, scale), panel_grade))
     return pairs
 
 
@@ -163,7 +205,7 @@ def agreement(
         # The tool's own order: criterion_ids is a set, whose order changes between runs.
         order = [c.id for c in definition.tool.criteria]
     else:
-        pairs = _moderated_pairs(factory, audit_id)
+        pairs = _moderated_pairs(factory, audit_id, definition)
         order = [h.value for h in ModerationHeading]
     note = "" if pairs else _nothing_to_compare(comparison)
     by_item: dict[str, list[Pair]] = defaultdict(list)

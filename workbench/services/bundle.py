@@ -42,6 +42,7 @@ from schemas.text import friendly_message
 from workbench.services import access
 from workbench.services.audits import AUDIT_FIELDS, audit_fields
 from workbench.services.errors import InvalidRequestError, NotFoundError
+from workbench.services.identifiers import ENTITY as IDENTIFIERS
 from workbench.services.learning import REFERENCE_PREFIX
 from workbench.services.tools import definition_of, pin_tool_version
 from workbench.services.unit import SessionFactory, unit_of_work
@@ -52,6 +53,7 @@ from workbench.store.models import (
     AgencyReturn,
     Audit,
     AuditAgency,
+    AuditLead,
     Base,
     Case,
     ChangeRecord,
@@ -99,7 +101,8 @@ def export_bundle(factory: SessionFactory, audit_id: int) -> Bundle:
         access.require_lead(session, audit_id, "export the audit as a bundle")
         history = session.scalars(
             select(ChangeRecord)
-            .where(ChangeRecord.audit_id == audit_id)
+            # Nor is the record of who held or read them (a "read" is no change either).
+            .where(ChangeRecord.audit_id == audit_id, ChangeRecord.entity != IDENTIFIERS)
             .order_by(ChangeRecord.at, ChangeRecord.id)
         ).all()
         extras = _CaseExtras.load(session, audit_id)
@@ -452,6 +455,9 @@ def import_bundle(
         theme_ids, added_themes = _ensure_themes(session, bundle)
         tool_row = pin_tool_version(session, bundle.tool)
         audit_id = _insert_audit(session, bundle, tool_row.id)
+        # A bundle names no leads: whoever imports it leads it, as whoever plans one does
+        # (first, so that on PostgreSQL the database lets the lead write what follows).
+        session.execute(insert(_table(AuditLead)).values(audit_id=audit_id, login=actor.name))
         written = _insert_cases(session, bundle, audit_id)
         # Tags carry no tagger in the bundle: the links are made here, by whoever imports.
         tagging = _Tagging(theme_ids, actor.name, utcnow())

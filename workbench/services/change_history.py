@@ -106,7 +106,9 @@ def _require_history(
     audit = session.get(Audit, audit_id)
     if audit is None:
         raise NotFoundError(f"no audit with id {audit_id}")
-    if not within:
+    if not within or within[0] not in {a.agency_code for a in audit.agencies}:
+        # Not under a return (a voice, a moderated grade, a held identifier's record): the
+        # case's own history, which is the leads'.
         access.require_lead(session, audit_id, f"read the history of case {case_reference}")
         return
     if not access.sees_return(session, audit, within[0]):

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import insert
 
 from schemas.access import Role
 from schemas.audit import Actor
@@ -31,14 +32,13 @@ from workbench.files import OutputFileError, write_private
 from workbench.services import access
 from workbench.services.errors import InvalidRequestError, NotFoundError, ServiceError
 from workbench.services.identifier_scan import (
-    KNOWN_IDENTIFIER,
     IdentifierHit,
     IdentifierListError,
     read_known_identifiers,
     scan,
     texts_of,
 )
-from workbench.services.identifiers import held_values
+from workbench.services.identifiers import held_identifier_hits
 from workbench.services.unit import SessionFactory, unit_of_work
 from workbench.store.models import Audit, ChangeRecord, TransferRecord
 from workbench.store.types import utcnow
@@ -203,11 +203,9 @@ def export_document(
     texts = [(where, text) for where, text in texts_of(data) if where not in NOT_SCANNED]
     with unit_of_work(factory) as session:
         # Every audit's: a learning log or summary can quote any case.
-        held = held_values(session)
-    if held:
-        held_hits = [h for h in scan(texts, held, today=today) if h.kind == KNOWN_IDENTIFIER]
-        if held_hits:
-            raise HeldIdentifiersError(held_hits, DOCUMENT_NAMES.get(kind, "the document"))
+        held_hits = held_identifier_hits(session, texts, today=today)
+    if held_hits:
+        raise HeldIdentifiersError(held_hits, DOCUMENT_NAMES.get(kind, "the document"))
     hits = tuple(scan(texts, known_identifiers, today=today))
     reason = (override_reason or "").strip()
     if hits and not reason:
@@ -228,7 +226,10 @@ def export_document(
                 audit_uid = audit.uid
             note = detail
             if hits:
-                session.add(_override_record(actor, kind, out, target, reason, hits, audit_uid))
+                record = _override_record(actor, kind, out, target, reason, hits, audit_uid)
+                # Without RETURNING: on PostgreSQL the row (filed under no audit) is not one
+                # the exporting login may read back, and nothing here needs its id.
+                session.execute(insert(ChangeRecord).inline().values(**record))
                 overridden = f"{len(hits)} identifier-like items kept by override"
                 note = f"{detail}; {overridden}" if detail else overridden
             session.add(
@@ -260,7 +261,7 @@ def _override_record(
     reason: str,
     hits: Sequence[IdentifierHit],
     audit_uid: str | None,
-) -> ChangeRecord:
+) -> dict[str, object]:
     after = {
         "reason": reason,
         "document": kind,
@@ -269,7 +270,7 @@ def _override_record(
         # Where and what kind only: the excerpts, masked as they are, stay out of history.
         "identifiers": [{"where": hit.where, "kind": hit.kind} for hit in hits],
     }
-    return ChangeRecord(
+    return dict(
         at=utcnow(),
         actor=actor.name,
         # Not filed under the audit: an audit's history travels in its bundle, which records

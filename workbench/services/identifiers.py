@@ -6,18 +6,24 @@ and removal is recorded there as who and when, without the value."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from schemas.audit import Actor, Schema
 from schemas.text import Label
 from workbench.services import access
 from workbench.services.errors import InvalidRequestError, NotFoundError
+from workbench.services.identifier_scan import KNOWN_IDENTIFIER, IdentifierHit, scan
 from workbench.services.unit import SessionFactory, unit_of_work
 from workbench.store.models import Case, CaseIdentifier, ChangeRecord
 from workbench.store.types import utcnow
 
 ENTITY = "case_identifiers"
+HIDDEN = "(a held identifier: not shown)"
+"""The excerpt of a hit the database found: where it is, never the text around it."""
 
 
 class HeldIdentifier(Schema):
@@ -102,6 +108,28 @@ def forget_identifier(factory: SessionFactory, actor: Actor, case_id: int, kind:
         _record(session, actor.name, case, kind, "delete")
 
 
+def held_identifier_hits(
+    session: Session, texts: Sequence[tuple[str, str]], *, today: dt.date
+) -> list[IdentifierHit]:
+    """Where the (where, text) pairs hold a held identifier, for an export to refuse.
+
+    On PostgreSQL the values are readable by the audit's leads alone, so a subgroup or an
+    administrator's login cannot read them to compare: the database compares for it
+    (`wb_held_found`, SECURITY DEFINER) and says which texts hold one, never the value."""
+    if session.get_bind().dialect.name == "postgresql" and session.scalar(
+        text("SELECT to_regprocedure('wb_held_found(text[])') IS NOT NULL")
+    ):
+        found = session.scalars(
+            text("SELECT wb_held_found(CAST(:texts AS text[]))"),
+            {"texts": [body for _, body in texts]},
+        )
+        return [IdentifierHit(texts[n - 1][0], KNOWN_IDENTIFIER, HIDDEN) for n in found]
+    held = held_values(session)
+    if not held:
+        return []
+    return [h for h in scan(texts, held, today=today) if h.kind == KNOWN_IDENTIFIER]
+
+
 def held_values(session: Session, audit_id: int | None = None) -> list[str]:
     """Every held value (of one audit, or all), for the export scan to refuse: the system
     reading on nobody's behalf, so no access check and no record. On PostgreSQL the
@@ -110,3 +138,10 @@ def held_values(session: Session, audit_id: int | None = None) -> list[str]:
     if audit_id is not None:
         query = query.join(Case, Case.id == CaseIdentifier.case_id).where(Case.audit_id == audit_id)
     return [v for v in session.scalars(query) if v.strip()]
+
+
+def require_identifier_access(factory: SessionFactory, case_id: int) -> None:
+    """Refuse (AccessDeniedError) unless the principal may hold and read this case's
+    identifiers: asked before anything is shown, and reading nothing itself."""
+    with unit_of_work(factory) as session:
+        _case(session, case_id, "read or hold the identifiers of this case")

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, Text, exists, func, or_, select, type_coerce
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from schemas.audit import Actor
 from schemas.learning import (
@@ -137,7 +137,9 @@ def _insert(session: Session, actor: Actor, new: LearningItemIn) -> LearningItem
 
 def _findings(session: Session, ids: Iterable[int]) -> list[Finding]:
     wanted = sorted(set(ids))
-    found = list(session.scalars(select(Finding).where(Finding.id.in_(wanted))))
+    # Only what a link needs: a subgroup login may read a finding's grade, never its text.
+    only = load_only(Finding.id, Finding.return_id, Finding.criterion_id, Finding.grade)
+    found = list(session.scalars(select(Finding).where(Finding.id.in_(wanted)).options(only)))
     if len(found) != len(wanted):
         missing = sorted(set(wanted) - {f.id for f in found})
         raise NotFoundError(f"no finding with id {', '.join(map(str, missing))}")
@@ -155,6 +157,9 @@ def draft_from_theme(
     if theme is None:
         raise InvalidRequestError(f"the theme {theme_code} is not used in this audit")
     with unit_of_work(factory) as session:
+        # The summary names each linked finding's case, agency and grade, and a draft is for
+        # those who keep the log: an auditor is not shown other agencies' grades this way.
+        access.require_role(session, access.LEARNING_EDITORS, "draft a learning item")
         audit = session.get(Audit, audit_id)
         if audit is None:
             raise NotFoundError(f"no audit with id {audit_id}")

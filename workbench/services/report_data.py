@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from schemas.audit import (
     AgeBand,
@@ -67,6 +67,7 @@ from schemas.reports import (
 )
 from schemas.tools import NOT_APPLICABLE, NOT_EVIDENCED, GradeScale, ToolDefinition, ToolKind
 from workbench.services import (
+    access,
     actions,
     agreement,
     audits,
@@ -290,6 +291,9 @@ def _load_facts(factory: SessionFactory, audit_id: int) -> _AuditFacts:
         if definition is None:  # pragma: no cover - get_audit has just found it
             raise NotFoundError(f"no audit with id {audit_id}")
         names = dict(session.execute(select(Agency.code, Agency.name)).all())
+        # The subgroup may export the briefing but reads no case-level text: for it the
+        # findings carry their grades only (no quoted strengths or areas), and no voices.
+        with_text = access.reads_case_text(session)
         findings = tuple(
             _FindingRow(ref, agency, criterion, grade, strengths or "", areas or "")
             for ref, agency, criterion, grade, strengths, areas in session.execute(
@@ -298,8 +302,8 @@ def _load_facts(factory: SessionFactory, audit_id: int) -> _AuditFacts:
                     AgencyReturn.agency_code,
                     Finding.criterion_id,
                     Finding.grade,
-                    Finding.strengths,
-                    Finding.areas_for_development,
+                    Finding.strengths if with_text else literal(""),
+                    Finding.areas_for_development if with_text else literal(""),
                 )
                 .join(AgencyReturn, AgencyReturn.id == Finding.return_id)
                 .join(Case, Case.id == AgencyReturn.case_id)
@@ -308,12 +312,16 @@ def _load_facts(factory: SessionFactory, audit_id: int) -> _AuditFacts:
             )
         )
         voices = tuple(
-            _VoiceRow(voice_id, ref, VoiceSource(source), text or "")
-            for voice_id, ref, source, text in session.execute(
-                select(Voice.id, Case.reference, Voice.source, Voice.text)
-                .join(Case, Case.id == Voice.case_id)
-                .where(Case.audit_id == audit_id)
-                .order_by(Case.reference, Voice.id)
+            _VoiceRow(voice_id, ref, VoiceSource(source), said or "")
+            for voice_id, ref, source, said in (
+                session.execute(
+                    select(Voice.id, Case.reference, Voice.source, Voice.text)
+                    .join(Case, Case.id == Voice.case_id)
+                    .where(Case.audit_id == audit_id)
+                    .order_by(Case.reference, Voice.id)
+                )
+                if with_text
+                else ()
             )
         )
         submitted: dict[str, list[str]] = {}

@@ -15,6 +15,7 @@ from workbench.services.errors import InvalidRequestError, NotFoundError
 from workbench.services.theme_suggest import suggest_themes
 from workbench.services.unit import SessionFactory, unit_of_work
 from workbench.store.models import (
+    AgencyReturn,
     Finding,
     FindingTheme,
     LearningItemTheme,
@@ -217,6 +218,11 @@ def tags_for_return(factory: SessionFactory, return_id: int) -> dict[int, tuple[
 
     Findings without a theme are left out. For a screen that shows each criterion's themes."""
     with unit_of_work(factory) as session:
+        agency_return = session.get(AgencyReturn, return_id)
+        if agency_return is None:
+            raise NotFoundError(f"no agency return with id {return_id}")
+        # Tags are case-level content of the return: shown to whoever may read the return.
+        access.require_return_readable(session, agency_return)
         rows = session.execute(
             select(FindingTheme.finding_id, Theme.code)
             .join(Theme, FindingTheme.theme_id == Theme.id)

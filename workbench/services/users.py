@@ -14,9 +14,73 @@ from workbench.services.errors import AccessDeniedError, InvalidRequestError, No
 from workbench.services.unit import SessionFactory, unit_of_work
 from workbench.store.models import Agency, Audit, AuditLead, User
 
-# Tables an agency auditor writes: their returns and what hangs off them.
-_AUDITOR_WRITES = ("agency_returns", "findings", "second_grades", "voices", "immediate_concerns")
-_AUDITOR_TAGS = ("finding_themes", "voice_themes")
+# What each role writes, table by table: "ALL" for insert, update and delete, else the
+# privileges named; an UPDATE with columns in brackets is granted on those columns only, so
+# a row can never be moved to another return, case or audit (the policies check the row's
+# audit and agency, and an auditor's own agency is the same in every audit).
+_LEARNING = (
+    "learning_items",
+    "learning_item_themes",
+    "learning_item_findings",
+    "recommendations",
+    "recommendation_learning_items",
+    "actions",
+    "action_updates",
+)
+_AUDITOR_WRITES: dict[str, tuple[str, ...]] = {
+    "agency_returns": ("UPDATE (status, auditor, submitted_at, submitted_by)",),
+    "findings": (
+        "INSERT",
+        "UPDATE (grade, evidence, strengths, areas_for_development, version, updated_at,"
+        " updated_by)",
+    ),
+    "second_grades": ("INSERT", "UPDATE (grade, graded_by, graded_at)"),
+    # Voices and concerns are recorded, never edited: closing a concern is the lead's.
+    "voices": ("INSERT",),
+    "immediate_concerns": ("INSERT",),
+    "finding_themes": ("INSERT", "DELETE"),
+    "voice_themes": ("INSERT", "DELETE"),
+    "change_history": ("INSERT",),
+}
+_SUBGROUP_WRITES: dict[str, tuple[str, ...]] = {
+    **{table: ("ALL",) for table in _LEARNING},
+    "change_history": ("INSERT",),
+    "transfers": ("INSERT",),
+}
+# A lead changes the content of the audits they lead (the policies keep it to those), the
+# vocabulary and the learning; never users, legal holds, the export log or history.
+_LEAD_WRITES: dict[str, tuple[str, ...]] = {
+    **{
+        table: ("ALL",)
+        for table in (
+            "cases",
+            "audit_agencies",
+            "agency_returns",
+            "findings",
+            "second_grades",
+            "moderated_grades",
+            "voices",
+            "immediate_concerns",
+            "finding_themes",
+            "voice_themes",
+            "moderation_themes",
+            "case_identifiers",
+            "themes",
+            *_LEARNING,
+        )
+    },
+    "audits": (
+        "INSERT",
+        "UPDATE (title, status, look_back_months, look_back_start, look_back_end, returns_due,"
+        " audit_day, chair, scope, closed_at)",
+    ),
+    "audit_leads": ("INSERT",),
+    # A bundle's import may add agencies and tool versions this database has not seen.
+    "agencies": ("INSERT",),
+    "tool_versions": ("INSERT",),
+    "change_history": ("INSERT",),
+    "transfers": ("INSERT",),
+}
 # Tables holding case-level text, which a subgroup member never reads.
 _CASE_TEXT = (
     "findings",
@@ -146,13 +210,28 @@ def grant_privileges(session: Session, login: str, role: Role | None) -> None:
         session.execute(text(statement))
 
     run(f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {who}")
-    for table, columns in _SUBGROUP_COLUMNS.items():
-        # Column grants outlive REVOKE ... ON ALL TABLES, so they are revoked by name.
-        run(f"REVOKE ALL ({columns}) ON {schema}.{table} FROM {who}")
+    run(f"REVOKE ALL ON FUNCTION {schema}.wb_held_found(text[]) FROM {who}")
+    # Column grants outlive REVOKE ... ON ALL TABLES, so each one the login holds is revoked
+    # by name (those of an earlier role included).
+    granted = session.execute(
+        text(
+            "SELECT c.relname, string_agg(quote_ident(a.attname), ', ')"
+            " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+            " WHERE c.relnamespace = current_schema()::regnamespace AND a.attacl IS NOT NULL"
+            " AND EXISTS (SELECT 1 FROM aclexplode(a.attacl) x"
+            " WHERE x.grantee = (SELECT oid FROM pg_roles WHERE rolname = :login))"
+            " GROUP BY c.relname"
+        ),
+        {"login": login},
+    ).all()
+    for table, columns in granted:
+        run(f"REVOKE ALL ({columns}) ON {schema}.{quote(table)} FROM {who}")
     if role is None:
         return
     run(f"GRANT USAGE ON SCHEMA {schema} TO {who}")
     run(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {who}")
+    # Every user's exports are checked for held identifiers they may not read themselves.
+    run(f"GRANT EXECUTE ON FUNCTION {schema}.wb_held_found(text[]) TO {who}")
     listed = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
     tables = list(session.scalars(text(listed)))
     if role is Role.SUBGROUP:
@@ -161,21 +240,23 @@ def grant_privileges(session: Session, login: str, role: Role | None) -> None:
                 run(f"GRANT SELECT ON {schema}.{table} TO {who}")
         for table, columns in _SUBGROUP_COLUMNS.items():
             run(f"GRANT SELECT ({columns}) ON {schema}.{table} TO {who}")
-        return
-    run(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {who}")
-    if role is Role.AUDITOR:
-        for table in _AUDITOR_WRITES:
-            run(f"GRANT INSERT, UPDATE ON {schema}.{table} TO {who}")
-        for table in _AUDITOR_TAGS:
-            run(f"GRANT INSERT, DELETE ON {schema}.{table} TO {who}")
-        run(f"GRANT INSERT ON {schema}.change_history TO {who}")
-        return
-    for table in tables:
-        if table not in {"change_history", "alembic_version"}:
-            run(f"GRANT INSERT, UPDATE, DELETE ON {schema}.{table} TO {who}")
-    run(f"GRANT INSERT ON {schema}.change_history TO {who}")
+    else:
+        run(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {who}")
     if role is Role.ADMIN:
-        run(f"GRANT UPDATE, DELETE ON {schema}.change_history TO {who}")  # retention only
+        for table in tables:
+            if table not in {"change_history", "alembic_version"}:
+                run(f"GRANT INSERT, UPDATE, DELETE ON {schema}.{table} TO {who}")
+        # History: appended to, and changed or deleted by retention only.
+        run(f"GRANT INSERT, UPDATE, DELETE ON {schema}.change_history TO {who}")
+        return
+    writes = {Role.AUDITOR: _AUDITOR_WRITES, Role.SUBGROUP: _SUBGROUP_WRITES}.get(
+        role, _LEAD_WRITES
+    )
+    for table, privileges in writes.items():
+        if table in tables:
+            for privilege in privileges:
+                granting = "INSERT, UPDATE, DELETE" if privilege == "ALL" else privilege
+                run(f"GRANT {granting} ON {schema}.{table} TO {who}")
 
 
 def leads_of(factory: SessionFactory, audit_id: int) -> list[str]:

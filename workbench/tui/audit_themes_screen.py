@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from schemas.access import Principal
 from schemas.audit import Actor, AgencyOut
 from schemas.learning import (
     AuditComparison,
@@ -30,6 +31,7 @@ from schemas.learning import (
 )
 from schemas.tools import GradeScale, ToolDefinition
 from workbench.services import audits, learning, theme_analysis, themes
+from workbench.services.access import LEARNING_EDITORS
 from workbench.services.overview import scale_overview
 from workbench.tui.feedback import EXPECTED_FAILURES, explain, unexpected
 from workbench.tui.learning_dialog import LearningItemFlow
@@ -377,6 +379,13 @@ class AuditThemesScreen(Screen[None]):
             note.update(other_breakdown(self.data.grid, scale, theme.code))
 
     # --- a learning item from the highlighted theme ---------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Drafting learning is for those who keep the log; an auditor is not offered the key.
+        if action == "learning_item":
+            principal = getattr(self.app, "principal", None)
+            return not isinstance(principal, Principal) or principal.role in LEARNING_EDITORS
+        return True
 
     def action_learning_item(self) -> None:
         theme = self.highlighted_theme

@@ -23,7 +23,7 @@ SHOW_KEYS = "Show every key"
 # The palette offers "Show every key" and the theme switch itself, so the app's own keys for
 # them (F1, F2) are left out rather than listed twice.
 # Verbs kept off a crowded footer (so it fits 80 columns) that the palette still offers.
-_OFF_FOOTER_VERBS = {"refresh", "vocabulary", "agreement", "history"}
+_OFF_FOOTER_VERBS = {"refresh", "vocabulary", "agreement", "history", "identifiers"}
 _LEFT_OUT = {
     "command_palette",
     "app.command_palette",

@@ -176,6 +176,14 @@ class AuditScreen(Screen[None]):
             id="audit.history",
             show=False,  # no room on the footer: F1 and the palette list it
         ),
+        Binding(
+            "i",
+            "identifiers",
+            "Identifiers",
+            tooltip="The real identifiers held for the selected case: its named leads only",
+            id="audit.identifiers",
+            show=False,  # no room on the footer: F1 and the palette list it
+        ),
         Binding("escape", "back", "Back", tooltip="Back to the previous screen", id="audit.back"),
     ]
 
@@ -433,6 +441,20 @@ class AuditScreen(Screen[None]):
             audit_scope(self.audit_id, self.matrix.title),
         )
         self.app.push_screen(HistoryScreen(self._factory, scopes))
+
+    def action_identifiers(self) -> None:
+        from workbench.tui.identifiers_dialog import HeldIdentifiersDialog
+
+        at = self._at(self.table.cursor_coordinate)
+        if at is None or self.matrix is None:
+            self.notify("There is no case to hold identifiers for yet.", severity="warning")
+            return
+        case = next(c for c in self.matrix.cases if c.id == at[0])
+        self.app.push_screen(
+            HeldIdentifiersDialog(
+                self._factory, self._actor, self.audit_id, case.id, case.reference
+            )
+        )
 
     def action_export(self) -> None:
         from workbench.tui.export_dialog import ExportScope

@@ -33,6 +33,25 @@ FUNCTIONS = [
     SET search_path FROM CURRENT
     AS $$ SELECT coalesce(wb_role() IN ('lead', 'admin'), false) AND EXISTS (
         SELECT 1 FROM audit_leads WHERE audit_id = p_audit AND login = current_user) $$""",
+    # A lead fills in an audit they lead, or one nobody leads yet (planning, importing).
+    """CREATE FUNCTION wb_plans(p_audit integer) RETURNS boolean LANGUAGE sql STABLE
+    SET search_path FROM CURRENT
+    AS $$ SELECT coalesce(wb_role() = 'admin', false) OR wb_leads(p_audit)
+        OR (coalesce(wb_role() = 'lead', false)
+            AND NOT EXISTS (SELECT 1 FROM audit_leads WHERE audit_id = p_audit)) $$""",
+    # The export's check for held identifiers, made by the database for a login that may not
+    # read them: which of the texts hold a held value (whole words, any case, any run of
+    # spaces), never the value. SECURITY DEFINER reads as the owner; who may call it at all
+    # is decided by EXECUTE, revoked from PUBLIC below and granted to each workbench user.
+    r"""CREATE FUNCTION wb_held_found(p_texts text[]) RETURNS SETOF integer
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT
+    AS $$ SELECT t.n::integer
+        FROM unnest(p_texts) WITH ORDINALITY AS t(body, n)
+        JOIN (SELECT regexp_replace(regexp_replace(regexp_replace(value, '^\s+|\s+$', '', 'g'),
+                     '([^[:alnum:][:space:]])', '\\\1', 'g'), '\s+', '\\s+', 'g') AS pattern
+              FROM case_identifiers WHERE value ~ '\S') AS held
+          ON t.body ~* ('(^|[^[:alnum:]_])' || held.pattern || '($|[^[:alnum:]_])')
+        ORDER BY t.n $$""",
     f"""CREATE FUNCTION wb_shared(p_audit integer) RETURNS boolean LANGUAGE sql STABLE
     SET search_path FROM CURRENT
     AS $$ SELECT EXISTS (SELECT 1 FROM audits WHERE id = p_audit AND status IN {SHARED}) $$""",
@@ -80,6 +99,8 @@ FUNCTIONS = [
 ]
 
 FUNCTION_NAMES = [
+    "wb_held_found(text[])",
+    "wb_plans(integer)",
     "wb_notify_change()",
     "wb_sees_moderation(integer)",
     "wb_works_case(integer)",
@@ -98,6 +119,36 @@ ADMIN_OR_LEAD = "coalesce(wb_role() = 'admin', false) OR wb_leads({audit})"
 
 # table -> {command: (USING, WITH CHECK)}; a command without a policy is refused.
 POLICIES: dict[str, dict[str, tuple[str | None, str | None]]] = {
+    # A lead names leads only on an audit they may plan; the administrator removes them.
+    "audit_leads": {
+        "SELECT": ("true", None),
+        "INSERT": (
+            None,
+            "wb_plans(audit_id) AND (login = current_user"
+            " OR coalesce(wb_role() = 'admin', false) OR wb_leads(audit_id))",
+        ),
+        "DELETE": ("coalesce(wb_role() = 'admin', false)", None),
+    },
+    # Every role reads the audits and their pseudonymised cohorts; a lead changes only the
+    # audits they lead.
+    "audits": {
+        "SELECT": ("true", None),
+        "INSERT": (None, "coalesce(wb_role() IN ('admin', 'lead'), false)"),
+        "UPDATE": ("wb_plans(id)", "wb_plans(id)"),
+        "DELETE": ("coalesce(wb_role() = 'admin', false)", None),
+    },
+    "cases": {
+        "SELECT": ("true", None),
+        "INSERT": (None, "wb_plans(audit_id)"),
+        "UPDATE": ("wb_plans(audit_id)", "wb_plans(audit_id)"),
+        "DELETE": ("wb_plans(audit_id)", None),
+    },
+    "audit_agencies": {
+        "SELECT": ("true", None),
+        "INSERT": (None, "wb_plans(audit_id)"),
+        "UPDATE": ("wb_plans(audit_id)", "wb_plans(audit_id)"),
+        "DELETE": ("wb_plans(audit_id)", None),
+    },
     "agency_returns": {
         "SELECT": ("wb_sees_return(wb_case_audit(case_id), agency_code)", None),
         "INSERT": (None, ADMIN_OR_LEAD.format(audit="wb_case_audit(case_id)")),
@@ -133,14 +184,19 @@ POLICIES: dict[str, dict[str, tuple[str | None, str | None]]] = {
             None,
         ),
     },
+    # The subgroup counts voices and concerns (its column grants keep their text out).
     "voices": {
-        "SELECT": ("wb_works_case(case_id)", None),
+        "SELECT": ("coalesce(wb_role() = 'subgroup', false) OR wb_works_case(case_id)", None),
         "INSERT": (None, "wb_works_case(case_id)"),
         "UPDATE": ("wb_works_case(case_id)", "wb_works_case(case_id)"),
         "DELETE": ("wb_works_case(case_id)", None),
     },
     "voice_themes": {
-        "SELECT": ("wb_works_case((SELECT v.case_id FROM voices v WHERE v.id = voice_id))", None),
+        "SELECT": (
+            "coalesce(wb_role() = 'subgroup', false)"
+            " OR wb_works_case((SELECT v.case_id FROM voices v WHERE v.id = voice_id))",
+            None,
+        ),
         "INSERT": (
             None,
             "wb_works_case((SELECT v.case_id FROM voices v WHERE v.id = voice_id))",
@@ -148,7 +204,7 @@ POLICIES: dict[str, dict[str, tuple[str | None, str | None]]] = {
         "DELETE": ("wb_works_case((SELECT v.case_id FROM voices v WHERE v.id = voice_id))", None),
     },
     "immediate_concerns": {
-        "SELECT": ("wb_works_case(case_id)", None),
+        "SELECT": ("coalesce(wb_role() = 'subgroup', false) OR wb_works_case(case_id)", None),
         "INSERT": (None, "wb_works_case(case_id)"),
         "UPDATE": ("wb_works_case(case_id)", "wb_works_case(case_id)"),
         "DELETE": (ADMIN_OR_LEAD.format(audit="wb_case_audit(case_id)"), None),
@@ -266,6 +322,7 @@ def _create_tables() -> None:
 def _postgres_security() -> None:
     for statement in FUNCTIONS:
         op.execute(statement)
+    op.execute("REVOKE ALL ON FUNCTION wb_held_found(text[]) FROM PUBLIC")
     for table, commands in POLICIES.items():
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         for command, (using, check) in commands.items():
