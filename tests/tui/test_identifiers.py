@@ -214,7 +214,18 @@ async def test_anyone_but_a_named_lead_gets_the_refusal_and_no_form(
     )
     app = app_as(settings, sqlite_factory, who)
     async with app.run_test(size=SIZE) as pilot:
+        # The audit screen does not offer them the key at all...
         await open_dialog(pilot, app, audit.id)
+        screen = app.screen
+        assert isinstance(screen, AuditScreen)
+        assert screen.check_action("identifiers", ()) is False
+        # ...and the dialog itself refuses, should it be opened some other way.
+        await app.push_screen(
+            HeldIdentifiersDialog(
+                app.factory, app.actor, audit.id, audit.cases[0].id, audit.cases[0].reference
+            )
+        )
+        await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, HeldIdentifiersDialog)
         refusal = str(dialog.query_one("#refusal", Static).render())

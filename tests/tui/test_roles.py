@@ -82,6 +82,11 @@ async def test_an_auditor_sees_their_own_column_until_moderation(
         screen = app.screen
         assert isinstance(screen, AuditScreen) and screen.matrix is not None
         assert [a.code for a in screen.matrix.agencies] == ["police"]
+        verbs = {v.name for v in screen_verbs(screen)}
+        assert "Open" in verbs and not {"Moderate", "Concerns", "Export"} & verbs
+        await pilot.press("m")
+        await settle(pilot)
+        assert app.screen is screen  # moderation is not opened for them
         await pilot.press("escape")
         await settle(pilot)
 
@@ -91,6 +96,8 @@ async def test_an_auditor_sees_their_own_column_until_moderation(
         screen = app.screen
         assert isinstance(screen, AuditScreen) and screen.matrix is not None
         assert [a.code for a in screen.matrix.agencies] == ["gp", "police", "school"]
+        verbs = {v.name for v in screen_verbs(screen)}
+        assert "Moderate" in verbs and not {"Concerns", "Export"} & verbs
 
 
 def test_subgroup_home_snapshot(

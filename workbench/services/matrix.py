@@ -165,6 +165,10 @@ class ReturnMatrix(Schema):
     cases: tuple[MatrixCase, ...]
     cells: tuple[MatrixCell, ...]
     open_concerns: int
+    leads: bool = True
+    """Whether the viewer leads this audit (or administers): moderation, concerns, exports."""
+    panel: bool = True
+    """Whether the viewer may open moderation: the leads, and auditors from moderation on."""
 
     def cell(self, case_id: int, agency_code: str) -> MatrixCell | None:
         """The return for this case and agency; None if the agency joined without one."""
@@ -284,6 +288,8 @@ def return_matrix(factory: SessionFactory, audit_id: int) -> ReturnMatrix:
             cases=cases,
             cells=tuple(cells),
             open_concerns=open_concerns or 0,
+            leads=access.leads(session, audit.id),
+            panel=sees_moderation,
         )
 
 

@@ -106,6 +106,9 @@ class GradeTable(DataTable[Text]):
         return text
 
 
+_LEAD_VERBS = frozenset({"concerns", "export", "history", "identifiers"})
+
+
 class AuditScreen(Screen[None]):
     """One audit as a case x agency matrix. Reads happen in a worker; nothing here writes."""
 
@@ -265,6 +268,20 @@ class AuditScreen(Screen[None]):
         self.matrix = event.matrix
         self.table.loading = False
         self._show(event.matrix)
+        self.refresh_bindings()  # the user's role in this audit decides which verbs show
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Verbs the user's role cannot use in this audit are left off the footer and palette
+        # (the services refuse them anyway): moderation is the panel's, from moderation on
+        # for auditors; concerns, exports, a case's history and held identifiers the leads'.
+        matrix = self.matrix
+        if matrix is None:
+            return True
+        if action == "moderate":
+            return matrix.panel
+        if action in _LEAD_VERBS:
+            return matrix.leads
+        return True
 
     def _show(self, matrix: ReturnMatrix) -> None:
         table = self.table
