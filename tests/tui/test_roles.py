@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session, sessionmaker
 from textual.message import Message
 from textual.pilot import Pilot
+from textual.widgets import Select, TextArea
 
 from audit_tools import ToolRegistry
 from schemas.access import Principal, Role
@@ -22,6 +23,7 @@ from workbench.tui.app import WorkbenchApp, make_app
 from workbench.tui.commands import screen_verbs
 from workbench.tui.home import HomeScreen
 from workbench.tui.matrix_screen import AuditScreen
+from workbench.tui.moderation_screen import ModerationScreen
 from workbench.tui.plan_audit import PlanAuditScreen
 
 SnapCompare = Callable[..., bool]
@@ -98,6 +100,15 @@ async def test_an_auditor_sees_their_own_column_until_moderation(
         assert [a.code for a in screen.matrix.agencies] == ["gp", "police", "school"]
         verbs = {v.name for v in screen_verbs(screen)}
         assert "Moderate" in verbs and not {"Concerns", "Export"} & verbs
+        # Moderation opens for them to read: the panel's grades, no editing.
+        await pilot.press("m")
+        await settle(pilot)
+        moderation = app.screen
+        assert isinstance(moderation, ModerationScreen) and moderation.sheet is not None
+        assert moderation.query_one("#reasons", TextArea).read_only
+        assert moderation.query_one("#grade", Select).disabled
+        verbs = {v.name for v in screen_verbs(moderation)}
+        assert "Save" not in verbs and "Agreement" in verbs
 
 
 def test_subgroup_home_snapshot(

@@ -362,6 +362,8 @@ class CaseModeration(Schema):
     agencies: tuple[str, ...]
     criteria: tuple[CriterionAnswers, ...]
     headings: tuple[HeadingModeration, ...]
+    moderates: bool = True
+    """Whether the viewer may set moderated grades (the audit's leads); others read them."""
 
     def heading(self, heading: ModerationHeading) -> HeadingModeration:
         return next(h for h in self.headings if h.heading is heading)
@@ -491,4 +493,5 @@ def case_moderation(factory: SessionFactory, case_id: int) -> CaseModeration:
             agencies=agencies,
             criteria=tuple(criteria),
             headings=tuple(headings),
+            moderates=access.leads(session, audit.id),
         )

@@ -386,7 +386,8 @@ class AuditScreen(Screen[None]):
         elif case.moderated_overall is not None:
             detail.update(f"{where} · moderated: {matrix.scale.label(case.moderated_overall)}")
         else:
-            detail.update(f"{where} · not moderated yet (m to moderate)")
+            hint = " (m to moderate)" if matrix.panel else ""
+            detail.update(f"{where} · not moderated yet{hint}")
 
     # --- actions ------------------------------------------------------------------------------
 

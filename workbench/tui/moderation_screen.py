@@ -121,6 +121,10 @@ class ConflictDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+_MODERATOR_VERBS = frozenset({"save", "themes"})
+"""What only the audit's leads do here: the grade and its theme tags."""
+
+
 class ModerationScreen(Screen[None]):
     """One case on the audit day. Agencies' own grades are shown, never changed; the panel's
     moderated grade per heading is saved in a worker against the version last read."""
@@ -533,11 +537,22 @@ class ModerationScreen(Screen[None]):
         grade = value if isinstance(value, str) else None
         return Draft(grade, self.query_one("#reasons", TextArea).text)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Moderated grades are the leads'; anyone else on the panel reads them.
+        if action in _MODERATOR_VERBS and self.sheet is not None:
+            return self.sheet.moderates
+        return True
+
     def _load_editor(self, heading: ModerationHeading) -> None:
         """Show a heading's draft, or what is stored, in the editor."""
         self.editing = heading
         if self.sheet is None:
             return
+        if not self.sheet.moderates:
+            # Read-only for this user: the editor shows the panel's grade, nothing to type.
+            self.query_one("#grade", Select).disabled = True
+            self.query_one("#reasons", TextArea).read_only = True
+            self.refresh_bindings()
         stored = self.sheet.heading(heading)
         values = self.drafts.get(heading, Draft(stored.grade, stored.reasons))
         select = self.query_one("#grade", Select)
