@@ -193,11 +193,8 @@ def return_matrix(factory: SessionFactory, audit_id: int) -> ReturnMatrix:
             for a in audit.agencies
             if access.sees_return(session, audit, a.agency_code)
         }
-        sees_moderation = (
-            access.principal_of(session) is None
-            or audit.status in (access.SHARED_STATUSES)
-            or access.leads(session, audit.id)
-        )
+        viewer_leads = access.leads(session, audit.id)  # True for the unrestricted system
+        sees_moderation = viewer_leads or audit.status in access.SHARED_STATUSES
         definition = definition_of(audit.tool_version)
         scale = definition.scale
         agencies = tuple(
@@ -288,7 +285,7 @@ def return_matrix(factory: SessionFactory, audit_id: int) -> ReturnMatrix:
             cases=cases,
             cells=tuple(cells),
             open_concerns=open_concerns or 0,
-            leads=access.leads(session, audit.id),
+            leads=viewer_leads,
             panel=sees_moderation,
         )
 
